@@ -1,0 +1,5 @@
+import sys
+
+from rltf.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""pass@k, reports and plots."""

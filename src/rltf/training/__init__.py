@@ -1,0 +1,1 @@
+"""Supervised warm start and the online RLTF actor/learner loop."""
