@@ -62,7 +62,7 @@ def test_skip_invalid_reports_what_it_skipped(caplog: pytest.LogCaptureFixture) 
 
 
 def test_missing_file_and_bad_specs() -> None:
-    with pytest.raises(FileNotFoundError, match="nope.jsonl"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.jsonl"):
         load_dataset("jsonl:/nonexistent/nope.jsonl")
     with pytest.raises(ValueError, match="unknown dataset spec"):
         load_dataset("csv:foo.csv")
