@@ -1,0 +1,149 @@
+"""The online buffer: a FIFO of scored samples shared by the actor (push) and the learner (sample).
+
+RLTF keeps the most recent programs the actor produced (paper: 6400) and trains on batches drawn
+from them. Every sample carries the policy version that generated it; samples more than
+``max_staleness`` versions behind the learner are dropped (and counted) so off-policy drift stays
+bounded and visible. The whole buffer is checkpointed as plain JSON data.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rltf.records import RecordError, Sample
+
+COMPONENTS: tuple[str, ...] = ("coarse", "fine", "adaptive")
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    """A sample with what the learner needs from its verdict: per-token rewards r_t (and their
+    coarse / fine / adaptive components, for logging) and a few fields for metrics."""
+
+    sample: Sample
+    rewards: tuple[float, ...]
+    components: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    outcome: str = ""
+    pass_ratio: float = 0.0
+    category: str | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.sample.token_ids)
+        for name, row in (("rewards", self.rewards), *self.components.items()):
+            if len(row) != n:
+                raise RecordError(
+                    self.sample.problem_id, name, f"{len(row)} rewards for {n} generated tokens"
+                )
+
+    @property
+    def version(self) -> int:
+        return self.sample.policy_version
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sample": self.sample.to_dict(),
+            "rewards": list(self.rewards),
+            "components": {k: list(v) for k, v in self.components.items()},
+            "outcome": self.outcome,
+            "pass_ratio": self.pass_ratio,
+            "category": self.category,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], where: str = "") -> ScoredSample:
+        try:
+            return cls(
+                sample=Sample.from_dict(d["sample"], where),
+                rewards=tuple(float(x) for x in d["rewards"]),
+                components={k: tuple(float(x) for x in v) for k, v in d["components"].items()},
+                outcome=str(d["outcome"]),
+                pass_ratio=float(d["pass_ratio"]),
+                category=d["category"],
+            )
+        except (KeyError, TypeError, AttributeError) as e:
+            raise RecordError(where, "<scored sample>", f"malformed ({e!r})") from None
+
+
+class ReplayBuffer:
+    """Thread-safe FIFO with a capacity: pushing into a full buffer evicts the oldest samples."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity <= 0:
+            raise ValueError(f"buffer capacity must be positive, got {capacity}")
+        self.capacity = capacity
+        self._items: deque[ScoredSample] = deque()
+        self._lock = threading.Lock()
+        self._not_empty = threading.Condition(self._lock)
+        self.pushed = 0  # samples ever pushed
+        self.evicted = 0  # pushed out by the capacity limit (oldest first)
+        self.dropped_stale = 0  # removed for being more than max_staleness versions old
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def push(self, items: Iterable[ScoredSample]) -> None:
+        with self._not_empty:
+            for item in items:
+                if len(self._items) >= self.capacity:
+                    self._items.popleft()
+                    self.evicted += 1
+                self._items.append(item)
+                self.pushed += 1
+            self._not_empty.notify_all()
+
+    def drop_stale(self, current_version: int, max_staleness: int | None) -> int:
+        """Remove samples with ``current_version − version > max_staleness``; returns how many."""
+        if max_staleness is None:
+            return 0
+        with self._lock:
+            keep = [s for s in self._items if current_version - s.version <= max_staleness]
+            dropped = len(self._items) - len(keep)
+            if dropped:
+                self._items = deque(keep)
+                self.dropped_stale += dropped
+            return dropped
+
+    def sample(self, n: int, rng: random.Random) -> list[ScoredSample]:
+        """``n`` samples drawn uniformly without replacement (all of them if fewer)."""
+        with self._lock:
+            k = min(n, len(self._items))
+            idx = sorted(rng.sample(range(len(self._items)), k))
+            return [self._items[i] for i in idx]
+
+    def wait_for(self, n: int, timeout: float) -> bool:
+        """Block until the buffer holds at least ``n`` samples (or ``timeout`` seconds pass)."""
+        with self._not_empty:
+            return self._not_empty.wait_for(lambda: len(self._items) >= n, timeout=timeout)
+
+    def snapshot(self) -> list[ScoredSample]:
+        with self._lock:
+            return list(self._items)
+
+    # checkpointing: plain data only (loads without unpickling anything)
+
+    def state_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "capacity": self.capacity,
+                "pushed": self.pushed,
+                "evicted": self.evicted,
+                "dropped_stale": self.dropped_stale,
+                "items": [s.to_dict() for s in self._items],
+            }
+
+    def load_state_dict(self, state: Mapping[str, Any], where: str = "buffer") -> None:
+        items = [
+            ScoredSample.from_dict(d, f"{where}: item {i}") for i, d in enumerate(state["items"])
+        ]
+        with self._lock:
+            # A resumed run may use a different capacity: keep the newest samples that fit.
+            self._items = deque(items[-self.capacity :])
+            self.pushed = int(state["pushed"])
+            self.evicted = int(state["evicted"]) + max(0, len(items) - self.capacity)
+            self.dropped_stale = int(state["dropped_stale"])
