@@ -67,8 +67,8 @@ def load_trainable_state(model: torch.nn.Module, state: Mapping[str, torch.Tenso
 
 def capture_rng() -> tuple[dict[str, Any], dict[str, Any]]:
     """(tensor part for trainer.pt, JSON part for state.json) of every global RNG we rely on."""
-    np_state = np.random.get_state()
-    tensors = {
+    np_state: Any = np.random.get_state(legacy=True)
+    tensors: dict[str, Any] = {
         "torch": torch.get_rng_state(),
         "numpy_keys": torch.from_numpy(np.asarray(np_state[1], dtype=np.int64)),
     }
