@@ -93,8 +93,16 @@ def _humaneval(rest: str, skip_invalid: bool) -> list[Problem]:
 def _hf(rest: str, skip_invalid: bool) -> list[Problem]:
     from rltf.tasks.formats.hf import load_hf
 
-    name, split = split_suffix(rest)
-    return load_hf(name, split=split, skip_invalid=skip_invalid)
+    # NAME, NAME:SPLIT or NAME:CONFIG:SPLIT (hub names never contain a colon).
+    parts = rest.split(":")
+    if len(parts) > 3 or not all(parts):
+        raise ValueError(f"hf:{rest}: expected hf:NAME[:SPLIT] or hf:NAME:CONFIG:SPLIT")
+    name, config, split = (
+        parts[0],
+        parts[1] if len(parts) == 3 else None,
+        parts[-1] if len(parts) > 1 else None,
+    )
+    return load_hf(name, config=config, split=split, skip_invalid=skip_invalid)
 
 
 def _builtin(rest: str, skip_invalid: bool) -> list[Problem]:

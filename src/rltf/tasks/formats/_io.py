@@ -24,11 +24,19 @@ def open_text(path: Path) -> IO[str]:
     return path.open(encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class InvalidRow:
+    """A row that could not be read, carried to the loader's per-row ``try`` so that
+    ``skip_invalid`` can count it like any other invalid row."""
+
+    error: RecordError
+
+
 def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, parsed_object)`` for every non-blank line (1-based line numbers).
 
-    Malformed JSON raises :class:`RecordError` naming ``path:line``; a caller that offers
-    ``skip_invalid`` catches it per row (see :meth:`LoadReport.guard`)."""
+    A line that is not valid JSON yields an :class:`InvalidRow` naming ``path:line``;
+    :func:`check_json` raises it inside the loader's per-row error handling."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     with open_text(path) as f:
@@ -38,25 +46,14 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             try:
                 yield lineno, json.loads(line)
             except json.JSONDecodeError as e:
-                yield (
-                    lineno,
-                    _BadJSON(f"{path}:{lineno}", f"invalid JSON: {e.msg} (column {e.colno})"),
-                )
-
-
-@dataclass(frozen=True)
-class _BadJSON:
-    where: str
-    message: str
-
-    def raise_(self) -> None:
-        raise RecordError(self.where, "<json>", self.message)
+                message = f"invalid JSON: {e.msg} (column {e.colno})"
+                yield lineno, InvalidRow(RecordError(f"{path}:{lineno}", "<json>", message))
 
 
 def check_json(obj: Any) -> Any:
-    """Raise the deferred JSON error of a malformed line (so skip_invalid can count it)."""
-    if isinstance(obj, _BadJSON):
-        obj.raise_()
+    """Raise the deferred error of a row that could not be read; pass anything else through."""
+    if isinstance(obj, InvalidRow):
+        raise obj.error
     return obj
 
 
@@ -83,18 +80,7 @@ class LoadReport:
 
     def log(self, problems: list[Problem]) -> None:
         parts = [f"read {self.read} rows"]
-        parts += [f"excluded {n} ({why})" for why, n in sorted(self.excluded.items())]
+        parts += [f"excluded {n}: {why}" for why, n in sorted(self.excluded.items())]
         if self.skipped:
             parts.append(f"skipped {len(self.skipped)} invalid rows")
         log.info("%s: %d problems (%s)", self.source, len(problems), "; ".join(parts))
-
-
-def check_unique_ids(problems: list[Problem], where: dict[str, str], source: str) -> None:
-    """Duplicate ids make results ambiguous (verdicts and pass@k are keyed by id): an error."""
-    seen: dict[str, str] = {}
-    for p in problems:
-        if p.id in seen:
-            raise RecordError(
-                where.get(p.id, source), "id", f"duplicate id {p.id!r} (first at {seen[p.id]})"
-            )
-        seen[p.id] = where.get(p.id, source)
