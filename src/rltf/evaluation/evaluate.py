@@ -24,7 +24,7 @@ import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,8 +67,9 @@ def sampling_settings(gen: GenerationConfig, prompt_style: str) -> dict[str, JSO
 
 
 def _chunk_seed(seed: int, problem_id: str) -> int:
-    # A seed per generation call derived from the run seed and the call's first problem, so a
-    # rerun of the same problems draws the same samples regardless of which ones were cached.
+    # A seed per generation call, derived from the run seed and the call's first problem: the same
+    # run repeated draws the same samples. A resumed run may group the missing problems into
+    # different calls and so draw different (equally valid) samples for them.
     return (seed * 1_000_003 + zlib.crc32(problem_id.encode())) % 2**31
 
 
@@ -97,14 +98,15 @@ def generate_programs(
 ) -> list[ProgramRow]:
     """Sample the programs with index < n that ``done`` lacks; return only the new rows.
 
+    ``seed`` (not None) gives each ``Policy.generate`` call its own ``GenerationConfig.seed``,
+    derived from ``seed`` and the call's first problem id (``gen.seed`` is then ignored).
+
     Problems needing the same number of samples are batched so that one ``Policy.generate`` call
     draws about ``gen.batch_size`` sequences. ``on_row`` sees each row as soon as its call ends
     (to append it to a file). Greedy decoding (``gen.do_sample=False``) with n > 1 would give n
     copies of one program; that is allowed but logged.
     """
-    import torch  # lazily: pass@k from a programs file needs no torch
-
-    from rltf.tasks import format_prompt
+    from rltf.tasks import format_prompt  # lazily: pass@k from a programs file needs no torch
 
     if not gen.do_sample and n > 1:
         log.warning("greedy decoding with n=%d gives %d identical samples per problem", n, n)
@@ -133,10 +135,9 @@ def generate_programs(
             ):
                 chunk.append(todo[i + len(chunk)])
             i += len(chunk)
-            if seed is not None:
-                torch.manual_seed(_chunk_seed(seed, chunk[0][0].id))
+            call_gen = gen if seed is None else replace(gen, seed=_chunk_seed(seed, chunk[0][0].id))
             prompts = [format_prompt(p, prompt_style, tokenizer=policy.tokenizer) for p, _ in chunk]
-            samples = policy.generate(prompts, [p.id for p, _ in chunk], gen, n=need)
+            samples = policy.generate(prompts, [p.id for p, _ in chunk], call_gen, n=need)
             if len(samples) != need * len(chunk):
                 raise RuntimeError(
                     f"Policy.generate returned {len(samples)} samples, expected {need * len(chunk)}"
