@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from rltf.feedback import Baseline, TokenRewards
 from rltf.records import RecordError, Sample
 from rltf.training.buffer import ReplayBuffer, ScoredSample
 
@@ -21,13 +22,24 @@ def scored(i: int, version: int = 0, n: int = 2) -> ScoredSample:
         truncated=False,
         policy_version=version,
     )
-    return ScoredSample(
-        sample,
+    return ScoredSample(sample, rewards(n))
+
+
+def rewards(n: int) -> TokenRewards:
+    return TokenRewards(
         rewards=(0.25,) * n,
-        components={"coarse": (0.25,) * n, "fine": (0.0,) * n, "adaptive": (0.0,) * n},
+        coarse=(0.25,) * n,
+        fine=(0.0,) * n,
+        adaptive=(0.0,) * n,
+        mode="paper",
         outcome="failed",
-        pass_ratio=0.5,
-        category=None,
+        category="ignore",
+        span=None,
+        alpha=0.0,
+        r_coarse=-0.3,
+        r_adaptive=0.35,
+        r_fine=0.0,
+        baseline=Baseline("greedy", coarse=-0.55, adaptive=0.35, official=0.35, n=1),
     )
 
 
@@ -75,15 +87,15 @@ def test_state_dict_round_trips_through_json():
 
 def test_malformed_state_names_the_item():
     state = ReplayBuffer(2).state_dict()
-    state["items"] = [scored(0).to_dict(), {"sample": {}}]
+    state["items"] = [scored(0).to_dict(), {"sample": {}, "rewards": {}}]
     with pytest.raises(RecordError, match="buffer: item 1"):
         ReplayBuffer(2).load_state_dict(state)
 
 
 def test_reward_length_must_match_tokens():
     s = scored(0)
-    with pytest.raises(RecordError, match="1 rewards for 2 generated tokens"):
-        ScoredSample(s.sample, rewards=(1.0,))
+    with pytest.raises(RecordError, match="1 rewards for 2 tokens"):
+        ScoredSample(s.sample, rewards(1))
 
 
 def test_wait_for_wakes_on_push():

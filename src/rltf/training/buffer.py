@@ -12,61 +12,42 @@ import random
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from rltf.feedback import TokenRewards
 from rltf.records import RecordError, Sample
-
-COMPONENTS: tuple[str, ...] = ("coarse", "fine", "adaptive")
 
 
 @dataclass(frozen=True)
 class ScoredSample:
-    """A sample with what the learner needs from its verdict: per-token rewards r_t (and their
-    coarse / fine / adaptive components, for logging) and a few fields for metrics."""
+    """A sample and its per-token rewards r_t (with the coarse / fine / adaptive breakdown and
+    the outcome, category and baseline they came from; see :class:`rltf.feedback.TokenRewards`)."""
 
     sample: Sample
-    rewards: tuple[float, ...]
-    components: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
-    outcome: str = ""
-    pass_ratio: float = 0.0
-    category: str | None = None
+    rewards: TokenRewards
 
     def __post_init__(self) -> None:
         n = len(self.sample.token_ids)
-        for name, row in (("rewards", self.rewards), *self.components.items()):
-            if len(row) != n:
-                raise RecordError(
-                    self.sample.problem_id, name, f"{len(row)} rewards for {n} generated tokens"
-                )
+        if len(self.rewards) != n:
+            raise RecordError(
+                self.sample.problem_id, "rewards", f"{len(self.rewards)} rewards for {n} tokens"
+            )
 
     @property
     def version(self) -> int:
         return self.sample.policy_version
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "sample": self.sample.to_dict(),
-            "rewards": list(self.rewards),
-            "components": {k: list(v) for k, v in self.components.items()},
-            "outcome": self.outcome,
-            "pass_ratio": self.pass_ratio,
-            "category": self.category,
-        }
+        return {"sample": self.sample.to_dict(), "rewards": self.rewards.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], where: str = "") -> ScoredSample:
-        try:
-            return cls(
-                sample=Sample.from_dict(d["sample"], where),
-                rewards=tuple(float(x) for x in d["rewards"]),
-                components={k: tuple(float(x) for x in v) for k, v in d["components"].items()},
-                outcome=str(d["outcome"]),
-                pass_ratio=float(d["pass_ratio"]),
-                category=d["category"],
-            )
-        except (KeyError, TypeError, AttributeError) as e:
-            raise RecordError(where, "<scored sample>", f"malformed ({e!r})") from None
+    def from_dict(cls, d: Any, where: str = "") -> ScoredSample:
+        if not isinstance(d, Mapping) or "sample" not in d or "rewards" not in d:
+            raise RecordError(where, "<scored sample>", "expected {sample, rewards}")
+        return cls(
+            Sample.from_dict(d["sample"], where), TokenRewards.from_dict(d["rewards"], where)
+        )
 
 
 class ReplayBuffer:
