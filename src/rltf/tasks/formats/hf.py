@@ -48,10 +48,14 @@ def load_hf(
             data = datasets.load_dataset(_BUILDERS[path.suffix], data_files=str(path), split=split)
         else:
             data = datasets.load_dataset(name, config, split=split)
-    except (FileNotFoundError, ValueError) as e:
+    except FileNotFoundError as e:  # also datasets' DatasetNotFoundError / DataFilesNotFoundError
         raise FileNotFoundError(f"{source}: could not load the dataset: {e}") from e
     except ConnectionError as e:
         raise FileNotFoundError(f"{source}: the hub is unreachable: {e}") from e
+    except datasets.exceptions.DatasetGenerationError as e:
+        # e.g. rows whose columns do not unify into one Arrow schema
+        cause = e.__cause__ or e
+        raise RecordError(source, "<rows>", f"datasets could not read the rows: {cause}") from e
     if isinstance(data, Mapping):  # a DatasetDict: every split, in its order
         parts = [(str(s), data[s]) for s in data]
     else:
