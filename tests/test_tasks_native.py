@@ -64,7 +64,14 @@ def test_skip_invalid_reports_what_it_skipped(caplog: pytest.LogCaptureFixture) 
 def test_missing_file_and_bad_specs() -> None:
     with pytest.raises(FileNotFoundError, match=r"nope\.jsonl"):
         load_dataset("jsonl:/nonexistent/nope.jsonl")
-    with pytest.raises(ValueError, match="unknown dataset spec"):
+    with pytest.raises(ValueError, match="unknown format"):
         load_dataset("csv:foo.csv")
     with pytest.raises(ValueError, match="missing the part after 'jsonl:'"):
         load_dataset("jsonl:")
+
+
+def test_unknown_split_after_an_existing_path() -> None:
+    with pytest.raises(ValueError, match="unknown split 'dev'"):
+        load_dataset(f"mbpp:{FIX / 'mbpp.jsonl'}:dev")
+    with pytest.raises(ValueError, match="unknown split 'dev'"):
+        load_dataset(f"apps:{FIX / 'apps'}:dev")

@@ -64,9 +64,11 @@ class LoadReport:
 
     source: str
     skip_invalid: bool = False
+    # Where skipped rows are collected; a caller passes its own list to see them (datasets validate).
+    skipped: list[RecordError] | None = None
     read: int = 0
     excluded: Counter[str] = field(default_factory=Counter)
-    skipped: list[str] = field(default_factory=list)
+    n_skipped: int = 0
 
     def exclude(self, reason: str) -> None:
         self.excluded[reason] += 1
@@ -75,12 +77,14 @@ class LoadReport:
         """Record an invalid row: re-raise unless the caller asked to skip invalid rows."""
         if not self.skip_invalid:
             raise error
-        self.skipped.append(str(error))
+        self.n_skipped += 1
+        if self.skipped is not None:
+            self.skipped.append(error)
         log.warning("skipping invalid row: %s", error)
 
     def log(self, problems: list[Problem]) -> None:
         parts = [f"read {self.read} rows"]
         parts += [f"excluded {n}: {why}" for why, n in sorted(self.excluded.items())]
-        if self.skipped:
-            parts.append(f"skipped {len(self.skipped)} invalid rows")
+        if self.n_skipped:
+            parts.append(f"skipped {self.n_skipped} invalid rows")
         log.info("%s: %d problems (%s)", self.source, len(problems), "; ".join(parts))

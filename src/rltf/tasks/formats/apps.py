@@ -43,12 +43,16 @@ class NoTests(Exception):
 
 
 def load_apps(
-    path: str | Path, *, split: str | None = None, skip_invalid: bool = False
+    path: str | Path,
+    *,
+    split: str | None = None,
+    skip_invalid: bool = False,
+    skipped: list[RecordError] | None = None,
 ) -> list[Problem]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
-    report = LoadReport(f"apps:{path}" + (f":{split}" if split else ""), skip_invalid)
+    report = LoadReport(f"apps:{path}" + (f":{split}" if split else ""), skip_invalid, skipped)
     rows = _jsonl_rows(path, split) if path.is_file() else _dir_rows(path, split)
     problems: list[Problem] = []
     seen: dict[str, str] = {}

@@ -33,7 +33,12 @@ Converter = Callable[[Mapping[str, Any], str, str, int], Problem]
 
 
 def load_hf(
-    name: str, *, config: str | None = None, split: str | None = None, skip_invalid: bool = False
+    name: str,
+    *,
+    config: str | None = None,
+    split: str | None = None,
+    skip_invalid: bool = False,
+    skipped: list[RecordError] | None = None,
 ) -> list[Problem]:
     try:
         import datasets
@@ -60,7 +65,7 @@ def load_hf(
         parts = [(str(s), data[s]) for s in data]
     else:
         parts = [(split or "train", data)]
-    report = LoadReport(source, skip_invalid)
+    report = LoadReport(source, skip_invalid, skipped)
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for split_name, ds in parts:

@@ -44,9 +44,14 @@ def default_path() -> Path:
     return Path(str(root.joinpath("data").joinpath("HumanEval.jsonl.gz")))
 
 
-def load_humaneval(path: str | Path | None = None, *, skip_invalid: bool = False) -> list[Problem]:
+def load_humaneval(
+    path: str | Path | None = None,
+    *,
+    skip_invalid: bool = False,
+    skipped: list[RecordError] | None = None,
+) -> list[Problem]:
     path = default_path() if path is None else Path(path)
-    report = LoadReport(f"humaneval:{path}", skip_invalid)
+    report = LoadReport(f"humaneval:{path}", skip_invalid, skipped)
     problems: list[Problem] = []
     seen: set[str] = set()
     for lineno, obj in iter_jsonl(path):

@@ -38,11 +38,12 @@ def load_mbpp(
     split: str = "all",
     include_challenge: bool = False,
     skip_invalid: bool = False,
+    skipped: list[RecordError] | None = None,
 ) -> list[Problem]:
     if split not in MBPP_SPLITS:
         raise ValueError(f"mbpp: unknown split {split!r} (expected {', '.join(MBPP_SPLITS)})")
     path = Path(path)
-    report = LoadReport(f"mbpp:{path}:{split}", skip_invalid)
+    report = LoadReport(f"mbpp:{path}:{split}", skip_invalid, skipped)
     problems: list[Problem] = []
     seen: set[str] = set()
     ids = MBPP_SPLITS[split]

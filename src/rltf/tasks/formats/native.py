@@ -8,9 +8,11 @@ from rltf.records import Problem, RecordError
 from rltf.tasks.formats._io import LoadReport, check_json, iter_jsonl
 
 
-def load_native(path: str | Path, *, skip_invalid: bool = False) -> list[Problem]:
+def load_native(
+    path: str | Path, *, skip_invalid: bool = False, skipped: list[RecordError] | None = None
+) -> list[Problem]:
     path = Path(path)
-    report = LoadReport(f"jsonl:{path}", skip_invalid)
+    report = LoadReport(f"jsonl:{path}", skip_invalid, skipped)
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for lineno, obj in iter_jsonl(path):
