@@ -19,7 +19,7 @@ Mode = Literal["paper", "official"]
 BaselineKind = Literal["greedy", "group", "none"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RewardConfig:
     coarse: bool = True
     fine: bool = True
