@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from rltf.cli._common import add_config_args, not_implemented
+from rltf.cli._common import add_config_args
+from rltf.config import load_config
 
 HELP = "Supervised warm start: cross-entropy on reference solutions (prompt tokens masked), with checkpoints and metrics."
 
@@ -12,4 +13,18 @@ HELP = "Supervised warm start: cross-entropy on reference solutions (prompt toke
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("sft", parents=[common], help=HELP, description=HELP)
     add_config_args(p)
-    p.set_defaults(func=not_implemented("sft"))
+    p.add_argument(
+        "--resume", action="store_true", help="continue from the latest checkpoint in the run dir"
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="discard the run dir's checkpoints and start again"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rltf.training.config import SFTConfig
+    from rltf.training.sft import run_sft
+
+    cfg = load_config(SFTConfig, args.config, args.overrides)
+    return run_sft(cfg, resume=args.resume, overwrite=args.overwrite)
