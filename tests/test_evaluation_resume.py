@@ -182,3 +182,23 @@ def test_different_settings_in_same_out_dir_refused(problems, tmp_path):
 
 def test_programs_fixture_file_is_valid(problems):
     assert len(read_programs(FIXTURES / "programs.jsonl", [p.id for p in problems])) == 6
+
+
+@pytest.mark.parametrize(
+    ("programs", "message"),
+    [
+        (rows(("ghost", 0, "PASS")), "unknown problem id 'ghost'"),
+        (rows(("add", 0, "PASS"), ("add", 0, "x")), "two programs"),
+    ],
+)
+def test_bad_program_lists_are_refused(problems, tmp_path, programs, message):
+    with pytest.raises(ValueError, match=message):
+        evaluate(
+            problems,
+            programs=programs,
+            out_dir=tmp_path,
+            n=1,
+            ks=[1],
+            dataset=DATASET,
+            pool=FakePool(),
+        )

@@ -308,7 +308,8 @@ def evaluate(
         assert programs is not None
         rows = list(programs)
     generation_s = time.perf_counter() - t_gen
-    rows = [r for r in rows if r.index < n and r.problem_id in by_id]
+    _check_rows(rows, by_id)
+    rows = [r for r in rows if r.index < n]
 
     # 2. execution of what has no cached verdict
     for r in rows:
@@ -360,6 +361,16 @@ def evaluate(
 
         plot_report(report, out)
     return report
+
+
+def _check_rows(rows: Sequence[ProgramRow], by_id: Mapping[str, Problem]) -> None:
+    seen: set[Key] = set()
+    for r in rows:
+        if r.problem_id not in by_id:
+            raise ValueError(f"program for unknown problem id {r.problem_id!r}")
+        if r.key in seen:
+            raise ValueError(f"two programs for sample {r.key}")
+        seen.add(r.key)
 
 
 def _with_pool(
