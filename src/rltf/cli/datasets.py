@@ -19,6 +19,7 @@ from rltf.cli._common import add_config_args
 from rltf.config import ConfigError
 from rltf.records import AssertTests, CallTests, Problem, RecordError, Verdict
 from rltf.tasks import FORMATS, STYLES, builtin_catalog, format_prompt, load_dataset
+from rltf.tasks.prompts import auto_style
 
 HELP = "List the built-in datasets and formats, show a problem, or validate a dataset (schema, then reference solutions through the sandbox)."
 
@@ -178,7 +179,8 @@ def render(problem: Problem, style: str = "auto") -> str:
             problem.solutions[0].rstrip(),
         ]
     prompt = format_prompt(problem, style)
-    parts += [rule, f"MODEL PROMPT (style {style})", prompt.text]
+    shown = auto_style(problem) if style == "auto" else style
+    parts += [rule, f"MODEL PROMPT (style {shown})", prompt.text]
     if prompt.stop:
         parts.append(f"stop strings: {list(prompt.stop)!r}")
     return "\n".join(parts)
@@ -268,6 +270,14 @@ def check_solutions(
     return len(jobs), failures
 
 
+def make_pool(workers: int | None) -> Any:
+    """The sandbox pool (imported here: listing and showing datasets must not need it)."""
+    execution = importlib.import_module("rltf.execution")
+    if not hasattr(execution, "ExecutionPool"):
+        raise NotImplementedError("the execution engine (rltf.execution.ExecutionPool)")
+    return execution.ExecutionPool(workers=workers)
+
+
 def run_validate(args: argparse.Namespace) -> int:
     invalid: list[RecordError] = []
     problems = load_dataset(args.spec, skip_invalid=True, skipped=invalid)
@@ -282,11 +292,7 @@ def run_validate(args: argparse.Namespace) -> int:
     without = [p.id for p in problems if not p.solutions]
     if without:
         print(f"solutions: {len(without)} problems have no reference solution (not checked)")
-    # Imported here: listing and showing datasets must not need the sandbox.
-    execution = importlib.import_module("rltf.execution")
-    if not hasattr(execution, "ExecutionPool"):
-        raise NotImplementedError("the execution engine (rltf.execution.ExecutionPool)")
-    with execution.ExecutionPool(workers=args.workers) as pool:
+    with make_pool(args.workers) as pool:
         ran, failures = check_solutions(problems, pool, args.max_solutions)
     failed_problems = sorted({f.problem_id for f in failures})
     print(
