@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +14,10 @@ from rltf.feedback import (
     WRONG_ANSWER,
     categorize,
     categorize_verdict,
-    category_table_markdown,
     count_lines,
     find_rule,
 )
 from rltf.records import ErrorInfo, Sample, Verdict
-
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "rewards.md"
 
 
 def compile_error(program: str) -> SyntaxError:
@@ -196,9 +192,3 @@ def test_categorize_verdict_uses_the_program_length() -> None:
 )
 def test_count_lines_numbers_lines_like_python(program: str, n: int) -> None:
     assert count_lines(program) == n
-
-
-def test_docs_embed_the_table() -> None:
-    assert category_table_markdown() in DOCS.read_text(encoding="utf-8"), (
-        "docs/rewards.md is out of date: paste category_table_markdown()"
-    )

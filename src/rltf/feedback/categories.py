@@ -1,6 +1,6 @@
 """The error category table (DESIGN.md §3) — one table of data, with its sources.
 
-RLTF (Liu et al. 2023, §3.2 "fine-grained feedback") splits errors into three classes:
+RLTF's fine-grained feedback (Liu et al. 2023) splits errors into three classes:
 
 * ``global`` — the whole program is to blame: penalise every generated token of the program.
 * ``line``   — one line is to blame: penalise the tokens of that line.
@@ -69,27 +69,27 @@ CATEGORY_TABLE: tuple[CategoryRule, ...] = (
     CategoryRule(
         "global",
         COMPILE_ERRORS,
-        "paper §3.2 Global: syntax error caused by truncation (the sample hit the length limit)",
+        "paper Global: syntax error caused by truncation (the sample hit the length limit)",
         "no truncation flag: only 'unexpected EOF'/'invalid syntax' on the last line → global",
         when="truncated",
     ),
     CategoryRule(
         "global",
         (TIMEOUT,),
-        "paper §3.2 Global: timeout",
+        "paper Global: timeout",
         "ignore: str(TimeoutException()) is '' and find_re sends '' to ignore (a defect)",
     ),
-    CategoryRule("global", ("RecursionError",), "paper §3.2 Global", "same"),
+    CategoryRule("global", ("RecursionError",), "paper Global", "same"),
     CategoryRule(
         "global",
         ("MemoryError", MEMORY_LIMIT),
-        "paper §3.2 Global: memory limit",
+        "paper Global: memory limit",
         "no memory limit; a MemoryError traceback is text-searched → line",
     ),
     CategoryRule(
         "global",
         ("SyntaxError",),
-        "paper §3.2 Global: unexpected end of input (truncation); CPython raises these "
+        "paper Global: unexpected end of input (truncation); CPython raises these "
         "only when the tokenizer reached the end of the text",
         "'unexpected EOF' → global only on the last line; 'was never closed' (3.10+) → line",
         message_prefixes=(
@@ -103,21 +103,21 @@ CATEGORY_TABLE: tuple[CategoryRule, ...] = (
         "global",
         ("SyntaxError",),
         "rltf: a syntax error reported after the last non-blank line (the parser ran out of text)",
-        "same (last line → global)",
+        "partly: 'invalid syntax' / 'unexpected EOF' on the last line → global",
         when="past_end",
     ),
     # --- ignore: no fine-grained penalty ----------------------------------------------------
     CategoryRule(
         "ignore",
         ("IndentationError", "TabError"),
-        "paper §3.2 Ignore: indentation and tab errors",
+        "paper Ignore: indentation and tab errors",
         "ignore only for 'unindent does not match' and tabs; 'unexpected indent' and "
         "'expected an indented block' → line",
     ),
     CategoryRule(
         "ignore",
         ("SyntaxError",),
-        "paper §3.2 Ignore: unterminated triple-quoted string",
+        "paper Ignore: unterminated triple-quoted string",
         "matches only the ≤3.9 message 'EOF while scanning triple-quoted string literal'; "
         "on 3.10+ → line",
         message_prefixes=("unterminated triple-quoted",),
@@ -126,14 +126,14 @@ CATEGORY_TABLE: tuple[CategoryRule, ...] = (
         "ignore",
         (SIGNAL,),
         "rltf: a crash with no traceback cannot be located (the paper has no such case)",
-        "segfault → wrong answer; other exit codes → ignore",
+        "any exit code but 0 or 1 raises RuntimeError('error returncode'): runtime error, ignore",
     ),
-    CategoryRule("ignore", (WRONG_ANSWER,), "paper §3.2: wrong answers get no fine term", "same"),
+    CategoryRule("ignore", (WRONG_ANSWER,), "paper: wrong answers get no fine term", "same"),
     # --- line: the located line is at fault -------------------------------------------------
     CategoryRule(
         "line",
         (ANY,),
-        "paper §3.2 Line: any other SyntaxError with a line in the program; any runtime "
+        "paper Line: any other SyntaxError with a line in the program; any runtime "
         "exception, at the innermost traceback frame of the program",
         "line found by searching the program for the traceback's text (first copy of a "
         "duplicated line); 'RuntimeError', 'duplicate argument', 'import * only allowed' → "

@@ -1,7 +1,7 @@
 """RewardConfig: which reward terms are on, which formula, which baseline, and the values.
 
 A frozen dataclass that :func:`rltf.config.load_config` builds from YAML (nested in the training
-config), so each row of the paper's ablation (Liu et al. 2023, Table 4) is a config:
+config), so each row of the paper's ablation (Liu et al. 2023) is a config:
 
     ABLATIONS["sl"]                    no RL reward (every r_t = 0): supervised learning only
     ABLATIONS["coarse"]                + coarse-grained feedback (CodeRL's reward with a baseline)

@@ -1,4 +1,4 @@
-"""From a Verdict to one reward per generated token (RLTF, Liu et al. 2023, §3; DESIGN.md §3).
+"""From a Verdict to one reward per generated token (RLTF, Liu et al. 2023; DESIGN.md §3).
 
 Paper mode (the losses of the paper; every term switchable by RewardConfig):
 
