@@ -21,6 +21,7 @@ CORPUS = [
     "x = int(input())\nif x > 0:\n    print(x)\nelse:\n    print(-x)\n",
     "Here is the code:\n```python\nprint(1)\n```\nDone.\n",
     'def f(a):\n    """Return a."""\n    return a\n',
+    "digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99]\n",
 ]
 
 Encoder = Callable[[str], tuple[list[int], list[tuple[int, int]]]]
@@ -242,3 +243,45 @@ def test_span_equals_brute_force_for_any_chunking(
             assert error_token_span(s, line) is None
         else:
             assert error_token_span(s, line) == expected_span(s, line)
+
+
+@pytest.mark.parametrize("kind", ["byte-bpe", "unigram-metaspace"])
+def test_offsets_from_the_policy_decoder(kind: str) -> None:
+    """End to end with the policy's own offsets (rltf.policy.text.token_offsets, computed from the
+    sampled ids alone): the span of every line equals the brute-force overlap, including a
+    multi-byte line, a CRLF line, a tab-indented line and the second copy of a duplicated line."""
+    from transformers import PreTrainedTokenizerFast
+
+    from rltf.policy.text import token_offsets
+
+    tok = Tokenizer(models.BPE()) if kind == "byte-bpe" else Tokenizer(models.Unigram())
+    if kind == "byte-bpe":
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer: trainers.Trainer = trainers.BpeTrainer(
+            vocab_size=400,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+            special_tokens=["<eos>"],
+        )
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+        tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first")
+        trainer = trainers.UnigramTrainer(
+            vocab_size=200,
+            show_progress=False,
+            unk_token="<unk>",
+            special_tokens=["<unk>", "<eos>"],
+        )
+    tok.train_from_iterator(CORPUS * 10, trainer)
+    hf = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<eos>")
+    program = "s = 'wörld 日本語'\r\nfor line in s:\n\tx = s[99]\nprint(s)\n\tx = s[99]\n"
+    ids = [*hf.encode(program, add_special_tokens=False), hf.eos_token_id]  # as if sampled
+    text, offsets = token_offsets(hf, ids)
+    assert text == program
+    s = Sample("p", (), tuple(ids), text, tuple(offsets), (0.0,) * len(ids), False, 0)
+    for line in range(1, 6):
+        assert error_token_span(s, line) == expected_span(s, line)
+    third, fifth = error_token_span(s, 3), error_token_span(s, 5)
+    assert third is not None and fifth is not None and fifth[0] > third[1]
+    assert program_token_span(s) == (0, len(ids) - 1)  # the end-of-sequence token included
