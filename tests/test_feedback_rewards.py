@@ -262,6 +262,8 @@ def test_record_round_trips_through_json() -> None:
         TokenRewards.from_dict(bad)
     with pytest.raises(ValueError, match="category"):
         TokenRewards.from_dict(r.to_dict() | {"category": "bogus"})
+    with pytest.raises(ValueError, match=r"baseline\.n"):
+        TokenRewards.from_dict(r.to_dict() | {"baseline": r.baseline.to_dict() | {"n": "one"}})
 
 
 # ------------------------------------------------------------------------------- properties

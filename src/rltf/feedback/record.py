@@ -61,7 +61,7 @@ class Baseline:
             coarse=_float(d, "coarse", where, "baseline."),
             adaptive=_float(d, "adaptive", where, "baseline."),
             official=_float(d, "official", where, "baseline."),
-            n=int(d.get("n", 0)),
+            n=_int(d, "n", where, "baseline."),
         )
 
 
@@ -162,6 +162,13 @@ def _float(d: Mapping[str, Any], key: str, where: str, prefix: str = "") -> floa
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RecordError(where, prefix + key, f"expected a number, got {type(value).__name__}")
     return float(value)
+
+
+def _int(d: Mapping[str, Any], key: str, where: str, prefix: str = "") -> int:
+    value = d.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RecordError(where, prefix + key, f"expected a count, got {value!r}")
+    return value
 
 
 def _floats(d: Mapping[str, Any], key: str, where: str) -> tuple[float, ...]:
