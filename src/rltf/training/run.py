@@ -131,6 +131,12 @@ class StageClock:
         self._running = 0
         self._exec_since = 0.0
 
+    def restart(self) -> None:
+        """Start counting from now (after set-up: model loading is not a stage of the loop)."""
+        with self._lock:
+            self.seconds = {}
+            self.start = time.perf_counter()
+
     @contextmanager
     def time(self, stage: str) -> Iterator[None]:
         t0 = time.perf_counter()
