@@ -75,3 +75,13 @@ def test_unknown_split_after_an_existing_path() -> None:
         load_dataset(f"mbpp:{FIX / 'mbpp.jsonl'}:dev")
     with pytest.raises(ValueError, match="unknown split 'dev'"):
         load_dataset(f"apps:{FIX / 'apps'}:dev")
+
+
+def test_builtin_dispatch() -> None:
+    from rltf.tasks.builtin import load_builtin
+
+    test = load_dataset("builtin:basic")  # default split: test (the held-out one)
+    assert test == load_builtin("basic", "test")
+    assert {p.id for p in test}.isdisjoint(p.id for p in load_dataset("builtin:basic:train"))
+    with pytest.raises(ValueError, match="unknown built-in 'nope'"):
+        load_dataset("builtin:nope")
