@@ -14,7 +14,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p = sub.add_parser("sft", parents=[common], help=HELP, description=HELP)
     add_config_args(p)
     p.add_argument(
-        "--resume", action="store_true", help="continue from the latest checkpoint in the run dir"
+        "--resume",
+        action="store_true",
+        help="continue from the latest checkpoint in the run dir (start fresh if there is none)",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="discard the run dir's checkpoints and start again"
@@ -23,8 +25,11 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from transformers.utils import logging as hf_logging
+
     from rltf.training.config import SFTConfig
     from rltf.training.sft import run_sft
 
     cfg = load_config(SFTConfig, args.config, args.overrides)
+    hf_logging.disable_progress_bar()  # our own progress bar is the one to watch
     return run_sft(cfg, resume=args.resume, overwrite=args.overwrite)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from rltf.cli._common import add_config_args, not_implemented
+from rltf.cli._common import add_config_args
+from rltf.config import load_config
 
 HELP = "Online RLTF: an actor samples and executes programs, feedback turns verdicts into token rewards, a learner alternates SL and RL batches."
 
@@ -12,4 +13,23 @@ HELP = "Online RLTF: an actor samples and executes programs, feedback turns verd
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("train", parents=[common], help=HELP, description=HELP)
     add_config_args(p)
-    p.set_defaults(func=not_implemented("train"))
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the latest checkpoint in the run dir (start fresh if there is none)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="discard the run dir's checkpoints and start again"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from transformers.utils import logging as hf_logging
+
+    from rltf.training.config import TrainConfig
+    from rltf.training.loop import run_train
+
+    cfg = load_config(TrainConfig, args.config, args.overrides)
+    hf_logging.disable_progress_bar()  # our own progress bar is the one to watch
+    return run_train(cfg, resume=args.resume, overwrite=args.overwrite)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rltf.execution.config import ExecutionConfig
 from rltf.feedback import RewardConfig
 from rltf.policy.config import GenerationConfig, PolicyConfig
 from rltf.training.losses import Reduction
@@ -114,7 +115,9 @@ class SFTSettings:
 
     def validate(self) -> None:
         if self.steps < 1 or self.batch_size < 1:
-            raise ValueError("sft.steps and sft.batch_size must be >= 1")
+            raise ValueError(
+                f"steps and batch_size must be >= 1, got {self.steps} and {self.batch_size}"
+            )
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,7 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     rewards: RewardConfig = field(default_factory=RewardConfig)
-    # execution: ExecutionConfig  -- added once rltf.execution lands
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)

@@ -1,0 +1,86 @@
+"""Training configs: the shipped presets load and validate; bad keys fail with one clear line."""
+
+from pathlib import Path
+
+import pytest
+
+from rltf.cli import main
+from rltf.config import ConfigError, from_dict, load_config
+from rltf.training.config import SFTConfig, TrainConfig
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def config_class(path: Path) -> type:
+    return SFTConfig if path.name.endswith("-sft.yaml") else TrainConfig
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_load_and_validate(path):
+    cfg = load_config(config_class(path), path)
+    assert cfg.run_dir.startswith("runs/")
+
+
+def test_required_presets_exist():
+    names = {p.name for p in CONFIGS.glob("*.yaml")}
+    assert {"demo-tiny.yaml", "demo-smollm2.yaml", "apps-codet5-770m.yaml"} <= names
+    assert "mbpp-zero-shot.yaml" in names
+
+
+@pytest.mark.parametrize("name", ["apps-codet5-770m.yaml", "mbpp-zero-shot.yaml"])
+def test_paper_configs_carry_the_paper_settings(name):
+    cfg = load_config(TrainConfig, CONFIGS / name)
+    assert cfg.policy.model == "Salesforce/codet5-large-ntp-py"
+    assert cfg.optim.lr == 2e-6
+    assert cfg.loop.buffer_capacity == 6400
+    assert cfg.loop.samples_per_problem == 20
+    assert (cfg.generation.temperature, cfg.generation.top_p) == (1.0, 0.95)
+    assert cfg.generation.max_new_tokens == 512
+    assert (cfg.loop.sl_batches, cfg.loop.rl_batches) == (1, 1)
+    assert cfg.rewards.coarse and cfg.rewards.fine and cfg.rewards.adaptive
+    assert cfg.rewards.baseline == "greedy"
+    assert cfg.data.train.startswith("apps:")
+    assert cfg.policy.device == "cuda"
+
+
+def test_demo_configs_run_on_cpu():
+    tiny = load_config(TrainConfig, CONFIGS / "demo-tiny.yaml")
+    assert tiny.policy.model == "tiny" and tiny.policy.device == "cpu"
+    assert not tiny.loop.synchronous  # the demo shows the overlapped loop
+    smol = load_config(TrainConfig, CONFIGS / "demo-smollm2.yaml")
+    assert smol.policy.lora is not None and smol.data.prompt_style == "chat"
+
+
+@pytest.mark.parametrize(
+    ("loop", "message"),
+    [
+        ({"deterministic": True}, "requires synchronous"),
+        ({"sl_batches": 0, "rl_batches": 0}, "not both 0"),
+        ({"min_buffer": 10, "buffer_capacity": 5}, "min_buffer"),
+        ({"max_staleness": -1}, "max_staleness"),
+        ({"samples_per_problem": 0}, "samples_per_problem must be >= 1"),
+    ],
+)
+def test_loop_validation(loop, message):
+    with pytest.raises(ConfigError, match=message):
+        from_dict(TrainConfig, {"loop": loop}, "x.yaml")
+
+
+def test_generation_seed_is_rejected_in_training():
+    with pytest.raises(ConfigError, match=r"generation\.seed must be null"):
+        from_dict(TrainConfig, {"generation": {"seed": 1}}, "x.yaml")
+
+
+@pytest.mark.parametrize("command", ["train", "sft"])
+def test_unknown_key_is_one_clear_line_and_exit_2(tmp_path, capsys, command):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("optim:\n  lr: 1.0e-4\n  learning_rate: 3\n")
+    assert main([command, "--config", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(bad) in err and "optim.learning_rate: unknown key" in err
+
+
+def test_bad_override_is_exit_2(capsys):
+    assert main(["train", "--config", str(CONFIGS / "demo-tiny.yaml"), "--set", "loop.k=3"]) == 2
+    assert "loop.k: unknown key" in capsys.readouterr().err
