@@ -62,3 +62,23 @@ def test_training_curves_with_no_known_metrics(tmp_path):
     metrics = tmp_path / "metrics.jsonl"
     metrics.write_text('{"something": 1}\n')
     assert is_png(plot_training_curves(metrics, tmp_path / "curves.png"))
+
+
+def test_training_curves_on_training_loop_keys(tmp_path):
+    """The keys rltf.training's loop logs (reward/*, actor/pass_rate, loss/*)."""
+    metrics = tmp_path / "metrics.jsonl"
+    rows = [
+        {
+            "step": s,
+            "time": 1e9 + s,
+            "loss/sl": 3.0 / s,
+            "loss/rl": 0.1,
+            "reward/coarse": -0.6 + 0.1 * s,
+            "reward/adaptive": -0.2,
+            "actor/pass_rate": 0.05 * s,
+            "total/pass_rate": 0.04 * s,
+        }
+        for s in range(1, 6)
+    ]
+    metrics.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert is_png(plot_training_curves(metrics, tmp_path / "curves.png"))

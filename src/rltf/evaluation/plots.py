@@ -54,7 +54,9 @@ def plot_pass_at_k(report: EvalReport, out_png: str | Path) -> Path:
         ax.bar_label(bars, fmt="%.1f", fontsize=7)
     ax.set_xticks(range(len(ks)), [f"pass@{k}" for k in ks])
     ax.set_ylabel("%")
-    ax.set_ylim(0, 105)
+    # Scale to the data: pass rates of small models are often a few percent (paper: 1-4 % pass@1).
+    top = max((100 * v for _, values in groups for v in values.values()), default=0.0)
+    ax.set_ylim(0, min(105.0, max(5.0, 1.2 * top)))
     ax.set_title(f"{report.model or 'programs'} on {report.dataset} (n={report.n})", fontsize=9)
     if not ks:
         ax.text(0.5, 0.5, "no k reported", ha="center", va="center", transform=ax.transAxes)
@@ -97,6 +99,7 @@ def plot_report(report: EvalReport, out_dir: str | Path) -> list[Path]:
 
 # Keys tried in order for the x axis; the row number is used when none is present.
 STEP_KEYS = ("step", "global_step", "iteration", "train/step")
+MAX_LINES = 8  # per panel, in order of first appearance; more is unreadable
 
 
 def _numeric(v: Any) -> float | None:
@@ -169,7 +172,7 @@ def plot_training_curves(
     ),
 ) -> Path:
     """Plot training metrics over steps: one panel per ``(title, key substrings)``; every numeric
-    key containing one of the substrings gets a line. Tolerant by design: missing keys, rows that
+    key containing one of the substrings gets a line (at most ``MAX_LINES``). Tolerant by design: missing keys, rows that
     carry only some metrics (train vs eval rows), nested dicts and non-numeric values are fine; a
     panel with no matching key says so instead of failing. The x axis is ``step`` (or
     ``global_step``/``iteration``), else the row number."""
@@ -177,7 +180,7 @@ def plot_training_curves(
     fig = Figure(figsize=(5.0 * len(panels), 3.4))
     for pi, (title, words) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), pi + 1)
-        keys = _matching_keys(rows, words)
+        keys = _matching_keys(rows, words)[:MAX_LINES]
         for key in keys:
             xs, ys = _series(rows, key)
             ax.plot(xs, ys, marker="." if len(xs) < 50 else None, label=key)
