@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rltf.config import ConfigError
 from rltf.console import make_progress
 from rltf.evaluation.records import (
     JsonlAppender,
@@ -62,6 +63,8 @@ def sampling_settings(gen: GenerationConfig, prompt_style: str) -> dict[str, JSO
         "top_p": gen.top_p if gen.do_sample else 1.0,
         "do_sample": gen.do_sample,
         "max_new_tokens": gen.max_new_tokens,
+        "max_prompt_tokens": gen.max_prompt_tokens,
+        "stop": list(gen.stop),
         "prompt_style": prompt_style,
     }
 
@@ -228,12 +231,16 @@ def _check_run_file(path: Path, settings: RunSettings) -> None:
         try:
             previous = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: invalid JSON ({e.msg}); delete it to start over") from None
+            raise ConfigError(
+                str(path), "", f"invalid JSON ({e.msg}); delete it to start over"
+            ) from None
         for key, value in current.items():
             if previous.get(key) != value:
-                raise ValueError(
-                    f"{path}: this output directory holds a run with {key}={previous.get(key)!r}, "
-                    f"now {key}={value!r}; use a fresh --out-dir (or delete it) to start over"
+                raise ConfigError(
+                    str(path),
+                    key,
+                    f"this output directory holds a run with {key}={previous.get(key)!r}, now "
+                    f"{value!r}; use a fresh --out-dir (or delete it) to start over",
                 )
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -315,9 +322,11 @@ def evaluate(
     for r in rows:
         hit = cached.get(r.key)
         if hit is not None and hit.sample.program != r.program:
-            raise ValueError(
-                f"{out / RESULTS_FILE}: the cached result for {r.key} is for a different program; "
-                "use a fresh --out-dir for a different programs file"
+            raise ConfigError(
+                str(out / RESULTS_FILE),
+                "program",
+                f"the cached result for {r.key} is for a different program; "
+                "use a fresh --out-dir for a different programs file",
             )
     todo = [r for r in rows if r.key not in cached]
     log.info("%d samples: %d cached, %d to execute", len(rows), len(rows) - len(todo), len(todo))
