@@ -160,9 +160,10 @@ def render(
         parts.append(f"\nInput: {reads}.\nOutput: {_OUT_DOC[d.ret]}.")
         cases = tuple(
             StdioCase(
-                "".join(_stdin_text(a, v) for a, v in zip(d.args, args)), _stdout_text(d.ret, e)
+                "".join(_stdin_text(a, v) for a, v in zip(d.args, args, strict=False)),
+                _stdout_text(d.ret, e),
             )
-            for args, e in zip(d.inputs, expected)
+            for args, e in zip(d.inputs, expected, strict=False)
         )
         return " ".join(parts).replace(" \n", "\n"), stdio_program(d), StdioTests(cases)
     if difficulty != "easy":
@@ -171,11 +172,11 @@ def render(
         parts.append(f"For example, `{call}` returns `{lit(expected[i])}`.")
     statement = " ".join(parts)
     if kind == "call":
-        calls = tuple(CallCase(tuple(args), e) for args, e in zip(d.inputs, expected))
+        calls = tuple(CallCase(tuple(args), e) for args, e in zip(d.inputs, expected, strict=False))
         return statement, function_source(d), CallTests(d.fn, calls)
     asserts = tuple(
         f"assert {d.fn}({', '.join(lit(v) for v in args)}) == {lit(e)}"
-        for args, e in zip(d.inputs, expected)
+        for args, e in zip(d.inputs, expected, strict=False)
     )
     return statement, function_source(d), AssertTests(asserts, entry_point=d.fn)
 

@@ -55,7 +55,7 @@ def linear(key: Any, r: random.Random) -> Draft:
 @template(
     "arith.two_args",
     "easy",
-    [(p, q, op) for p in range(1, 7) for q in range(1, 7) for op in "+-"],
+    [(p, q, op) for p in range(2, 7) for q in range(2, 7) for op in "+-"],
     (20, 5),
 )
 def two_args(key: Any, r: random.Random) -> Draft:
@@ -81,7 +81,7 @@ def two_args(key: Any, r: random.Random) -> Draft:
         core,
         lines(f"return {left} {op} {right}"),
         lambda u, v: u * p + v * q if op == "+" else u * p - v * q,
-        tuple(i + o for i, o in zip(ints, others)),
+        tuple(i + o for i, o in zip(ints, others, strict=False)),
     )
 
 
@@ -117,17 +117,18 @@ def div_mod(key: Any, r: random.Random) -> Draft:
     )
 
 
+# One conversion per factor: two pairs with the same factor would be the same function.
 UNITS = (
     ("hours", "minutes", 60),
-    ("minutes", "seconds", 60),
     ("days", "hours", 24),
     ("weeks", "days", 7),
     ("feet", "inches", 12),
     ("dollars", "cents", 100),
-    ("meters", "centimeters", 100),
     ("kilograms", "grams", 1000),
-    ("years", "months", 12),
-    ("dozens", "eggs", 12),
+    ("yards", "feet", 3),
+    ("gallons", "quarts", 4),
+    ("hours", "seconds", 3600),
+    ("fortnights", "days", 14),
 )
 
 
@@ -146,7 +147,10 @@ def units(key: Any, r: random.Random) -> Draft:
             lambda p, q: p * factor + q,
             ((0, 0), (1, 0), (0, 1), (2, 5), (13, 7), (r.randint(20, 90), r.randint(0, 9))),
         )
-    core = pick(r, (f"converts `{big}` {big} into {small}", f"returns how many {small} are in `{big}` {big}"))
+    core = pick(
+        r,
+        (f"converts `{big}` {big} into {small}", f"returns how many {small} are in `{big}` {big}"),
+    )
     return Draft(
         pick(r, (f"{big}_to_{small}", f"in_{small}")),
         (Arg(big, "int"),),

@@ -77,13 +77,10 @@ def split_keys(t: Template, seed: int) -> tuple[list[Key], list[Key]]:
     """(train keys, test keys) of one template; disjoint by construction."""
     space = list(dict.fromkeys(t.space))
     ranked = sorted(space, key=lambda k: stable_hash(seed, t.id, k))
-    held: set[Any] = set()
-    if t.group is not None:
-        groups = sorted({t.group(k) for k in space}, key=lambda g: stable_hash(seed, t.id, "g", g))
-        if len(groups) >= 5:
-            held = set(groups[: len(groups) // 5])
-    in_held = [k for k in ranked if t.group is not None and t.group(k) in held]
-    free = [k for k in ranked if t.group is None or t.group(k) not in held]
+    group = t.group or (lambda k: None)
+    held = _held_groups(t, ranked, seed)
+    in_held = [k for k in ranked if group(k) in held]
+    free = [k for k in ranked if group(k) not in held]
     n_held = min(len(in_held), (t.n_test + 1) // 2)
     test = in_held[:n_held] + free[: t.n_test - n_held]
     train = free[t.n_test - n_held : t.n_test - n_held + t.n_train]
@@ -93,6 +90,27 @@ def split_keys(t: Template, seed: int) -> tuple[list[Key], list[Key]]:
             f"{t.n_train} train + {t.n_test} test problems"
         )
     return train, test
+
+
+def _held_groups(t: Template, ranked: list[Key], seed: int) -> set[Any]:
+    """Up to a fifth of the groups (seeded choice), skipping any group whose hold-out would leave
+    too few keys for the requested number of problems."""
+    if t.group is None:
+        return set()
+    group = t.group
+    groups = sorted({group(k) for k in ranked}, key=lambda g: stable_hash(seed, t.id, "g", g))
+    held: set[Any] = set()
+    if len(groups) < 5:
+        return held
+    for g in groups:
+        if len(held) == len(groups) // 5:
+            break
+        trial = held | {g}
+        n_in = sum(1 for k in ranked if group(k) in trial)
+        n_held = min(n_in, (t.n_test + 1) // 2)
+        if len(ranked) - n_in >= t.n_train + t.n_test - n_held:
+            held = trial
+    return held
 
 
 def _kind(t: Template, d: Draft, seed: int, key: Key) -> str:

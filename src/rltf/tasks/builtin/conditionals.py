@@ -153,7 +153,11 @@ def fizzbuzz(key: Any, r: random.Random) -> Draft:
     )
 
 
-GRADES = (("A", "B", "C", "D"), ("gold", "silver", "bronze", "none"), ("high", "good", "low", "fail"))
+GRADES = (
+    ("A", "B", "C", "D"),
+    ("gold", "silver", "bronze", "none"),
+    ("high", "good", "low", "fail"),
+)
 
 
 @template(
@@ -232,7 +236,7 @@ def leap(key: Any, r: random.Random) -> Draft:
         "bool",
         core,
         lines(f"return {x} % {a} == 0 and {x} % {b} != 0 or {x} % {c} == 0"),
-        lambda v: v % a == 0 and v % b != 0 or v % c == 0,
+        lambda v: (v % a == 0 and v % b != 0) or v % c == 0,
         int_cases(r, (a, b, c, 1, c * 3 + b, 0), 1, 3000),
     )
 

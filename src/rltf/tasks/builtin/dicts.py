@@ -6,6 +6,7 @@ Dictionary keys are always strings, so every value survives the JSON round trip 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from rltf.tasks.builtin._core import (
@@ -25,7 +26,9 @@ from rltf.tasks.builtin._core import (
 )
 from rltf.tasks.builtin._ops import MAPS, map_code, map_fn, map_text
 
-GETS = [("get", c) for c in (-1, 0, 1, 10, 100)] + [("scaled", c) for c in range(2, 7)] + [("in", 0)]
+GETS = (
+    [("get", c) for c in (-1, 0, 1, 10, 100)] + [("scaled", c) for c in range(2, 7)] + [("in", 0)]
+)
 
 
 @template("dicts.get", "easy", GETS, (8, 3), group=lambda key: key[0])
@@ -46,7 +49,7 @@ def get(key: Any, r: random.Random) -> Draft:
         oracle = lambda t, x: x in t  # noqa: E731
     cases = []
     for (t,) in dict_cases(r):
-        present = list(t)[0] if t else "cat"
+        present = next(iter(t)) if t else "cat"
         cases += [(t, present), (t, pick(r, WORDS))]
     return Draft(
         pick(r, ("lookup", "value_of", "find_value")),
@@ -79,8 +82,18 @@ def values(key: Any, r: random.Random) -> Draft:
             "int",
         ),
         "len": (f"len({d})", "the number of keys", len, "int"),
-        "keys": (f"sorted({d})", "its keys in alphabetical order", lambda x: sorted(x), "strs"),
-        "vals": (f"sorted({d}.values())", "its values in increasing order", lambda x: sorted(x.values()), "ints"),
+        "keys": (
+            f"sorted({d}.keys())",
+            "its keys in alphabetical order",
+            lambda x: sorted(x),
+            "strs",
+        ),
+        "vals": (
+            f"sorted({d}.values())",
+            "its values in increasing order",
+            lambda x: sorted(x.values()),
+            "ints",
+        ),
         "above": (
             f"sorted(k for k in {d} if {d}[k] > {t})",
             f"the keys whose value is greater than {t}, in alphabetical order",
@@ -160,7 +173,7 @@ def count(key: Any, r: random.Random) -> Draft:
         core += f", keeping only the entries that occur at least {m} times"
     else:
         body.append("return counts")
-    cases = list(words_cases(r, total=5)) + [(word_list(r, 6, 9),), (["oak", "owl", "oak"],)]
+    cases = [*list(words_cases(r, total=5)), (word_list(r, 6, 9),), (["oak", "owl", "oak"],)]
     return Draft(
         pick(r, ("count_by", "tally", "histogram", "frequencies")),
         (Arg(ws, "strs"),),
@@ -188,13 +201,14 @@ def merge(key: Any, r: random.Random) -> Draft:
     v = "v" if c == 1 else f"v * {c}"
     code, how = MERGE[op]
     scaled = "" if c == 1 else f" Values from `{b}` are first multiplied by {c}."
-    fn = {
+    table: dict[str, Callable[..., Any]] = {
         "sum": lambda x, y: x + y,
         "diff": lambda x, y: x - y,
         "max": max,
         "min": min,
         "second": lambda x, y: y,
-    }[op]
+    }
+    fn = table[op]
 
     def oracle(p: dict[str, int], q: dict[str, int]) -> dict[str, int]:
         out = dict(p)
@@ -221,7 +235,7 @@ def merge(key: Any, r: random.Random) -> Draft:
             "return result",
         ),
         oracle,
-        tuple(x + y for x, y in zip(left, right)),
+        tuple(x + y for x, y in zip(left, right, strict=False)),
         note=scaled.strip(),
     )
 
@@ -244,7 +258,12 @@ def group(key: Any, r: random.Random) -> Draft:
     kf, srt = key
     ws = pick(r, ("words", "names", "tokens"))
     code, text = GROUP_KEYS[kf]
-    keyfn = {"first": lambda w: w[0], "last": lambda w: w[-1], "len": lambda w: str(len(w)), "first2": lambda w: w[:2]}[kf]
+    keyfn = {
+        "first": lambda w: w[0],
+        "last": lambda w: w[-1],
+        "len": lambda w: str(len(w)),
+        "first2": lambda w: w[:2],
+    }[kf]
 
     def oracle(v: list[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

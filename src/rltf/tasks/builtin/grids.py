@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from rltf.tasks.builtin._core import Arg, Draft, lines, lit, pick, template, uniq
@@ -15,7 +16,9 @@ def rand_grid(r: random.Random, h: int, w: int, lo: int = -5, hi: int = 9) -> li
     return [[r.randint(lo, hi) for _ in range(w)] for _ in range(h)]
 
 
-def grid_cases(r: random.Random, square: bool = False, empty: bool = True) -> tuple[tuple[Any, ...], ...]:
+def grid_cases(
+    r: random.Random, square: bool = False, empty: bool = True
+) -> tuple[tuple[Any, ...], ...]:
     cases: list[tuple[Any, ...]] = [([],)] if empty else []
     cases += [([[5]],), ([[1, 2], [3, 4]],)]
     while len(uniq(cases)) < 6:
@@ -40,16 +43,32 @@ def aggregate(key: Any, r: random.Random) -> Draft:
         code, ret = f"[{op}({each}) for {src}]", "ints"
         word = {"sum": "sum", "max": "largest value", "min": "smallest value"}[op]
         what = f"the {word} of each {'row' if arg == 'rows' else 'column'}, as a list"
-        fold = {"sum": sum, "max": max, "min": min}[op]
-        oracle: Any = (lambda v: [fold(x) for x in v]) if arg == "rows" else (lambda v: [fold(c) for c in zip(*v)])
+        table: dict[str, Callable[..., Any]] = {"sum": sum, "max": max, "min": min}
+        fold = table[op]
+        oracle: Any = (
+            (lambda v: [fold(x) for x in v])
+            if arg == "rows"
+            else (lambda v: [fold(c) for c in zip(*v, strict=False)])
+        )
     elif op == "total":
-        code, ret, what, oracle = f"sum(sum(row) for row in {g})", "int", "the sum of all its values", lambda v: sum(map(sum, v))
+        code, ret, what, oracle = (
+            f"sum(sum(row) for row in {g})",
+            "int",
+            "the sum of all its values",
+            lambda v: sum(map(sum, v)),
+        )
     elif op == "diag":
         code, ret = f"sum({g}[i][i] for i in range(len({g})))", "int"
-        what, oracle = "the sum of its main diagonal (top-left to bottom-right)", lambda v: sum(v[i][i] for i in range(len(v)))
+        what, oracle = (
+            "the sum of its main diagonal (top-left to bottom-right)",
+            lambda v: sum(v[i][i] for i in range(len(v))),
+        )
     else:
         code, ret = f"sum(1 for row in {g} for v in row if v > {arg})", "int"
-        what, oracle = f"how many of its values are greater than {arg}", lambda v: sum(1 for row in v for x in row if x > arg)
+        what, oracle = (
+            f"how many of its values are greater than {arg}",
+            lambda v: sum(1 for row in v for x in row if x > arg),
+        )
     square = op == "diag" or arg == "cols"
     return Draft(
         pick(r, (f"{op}_grid", "grid_stat", "scan_grid")),
@@ -72,14 +91,26 @@ CELLS = {
 }
 
 
-@template("grids.build", "medium", [(c, k) for c in CELLS for k in range(0, 4)], (12, 3), kinds=("call", "assert"))
+@template(
+    "grids.build",
+    "medium",
+    [(c, k) for c in CELLS for k in range(0, 4)],
+    (12, 3),
+    kinds=("call", "assert"),
+)
 def build(key: Any, r: random.Random) -> Draft:
     cell, k = key
     rows, cols = pick(r, (("rows", "cols"), ("h", "w"), ("n", "m")))
     expr, text = CELLS[cell]
     expr = expr.format(cols=cols) + (f" + {k}" if k else "")
     text += f", plus {k}" if k else ""
-    fn = {"mul": lambda i, j, w: i * j, "add": lambda i, j, w: i + j, "flat": lambda i, j, w: i * w + j, "parity": lambda i, j, w: (i + j) % 2, "max": lambda i, j, w: max(i, j)}[cell]
+    fn = {
+        "mul": lambda i, j, w: i * j,
+        "add": lambda i, j, w: i + j,
+        "flat": lambda i, j, w: i * w + j,
+        "parity": lambda i, j, w: (i + j) % 2,
+        "max": lambda i, j, w: max(i, j),
+    }[cell]
     return Draft(
         pick(r, ("make_grid", "build_table", "table_of")),
         (Arg(rows, "int"), Arg(cols, "int")),
@@ -93,23 +124,41 @@ def build(key: Any, r: random.Random) -> Draft:
 
 GEO = {
     "mirror": ("[row[::-1] for row in {g}]", "mirrors it left to right"),
-    "upside": ("{g}[::-1]", "turns it upside down (the last row first)"),
+    "upside": ("list(reversed({g}))", "turns it upside down (the last row first)"),
     "transpose": ("[list(col) for col in zip(*{g})]", "transposes it (rows become columns)"),
 }
 GEO_KEYS = [(geo, None) for geo in GEO] + [(geo, m) for geo in GEO for m in MAPS[::5]]
 
 
-@template("grids.transform", "medium", GEO_KEYS, (14, 3), group=lambda key: key[0], kinds=("call", "assert"))
+@template(
+    "grids.transform",
+    "medium",
+    GEO_KEYS,
+    (14, 3),
+    group=lambda key: key[0],
+    kinds=("call", "assert"),
+)
 def transform(key: Any, r: random.Random) -> Draft:
     geo, m = key
     g = pick(r, GRID_NAMES)
     code, text = GEO[geo]
-    geo_fn = {"mirror": lambda v: [row[::-1] for row in v], "upside": lambda v: v[::-1], "transpose": lambda v: [list(c) for c in zip(*v)]}[geo]
+    geo_fn = {
+        "mirror": lambda v: [row[::-1] for row in v],
+        "upside": lambda v: v[::-1],
+        "transpose": lambda v: [list(c) for c in zip(*v, strict=False)],
+    }[geo]
     if m is None:
-        body, core, oracle = lines(f"return {code.format(g=g)}"), f"{text} and returns the new grid", geo_fn
+        body, core, oracle = (
+            lines(f"return {code.format(g=g)}"),
+            f"{text} and returns the new grid",
+            geo_fn,
+        )
     else:
         f = map_fn(m)
-        body = lines(f"{g} = {code.format(g=g)}", f"return [[{map_code(m, 'v')} for v in row] for row in {g}]")
+        body = lines(
+            f"{g} = {code.format(g=g)}",
+            f"return [[{map_code(m, 'v')} for v in row] for row in {g}]",
+        )
         core = f"{text}, then replaces each value v by {map_text(m, 'v')}, and returns the new grid"
         oracle = lambda v: [[f(x) for x in row] for row in geo_fn(v)]  # noqa: E731
     return Draft(
@@ -129,7 +178,12 @@ NEIGH = {
 }
 
 
-@template("grids.neighbours", "hard", [(mode, k) for mode in ("peaks", "valleys", "equal") for k in (4, 8)], (4, 2))
+@template(
+    "grids.neighbours",
+    "hard",
+    [(mode, k) for mode in ("peaks", "valleys", "equal") for k in (4, 8)],
+    (4, 2),
+)
 def neighbours(key: Any, r: random.Random) -> Draft:
     mode, k = key
     g = pick(r, GRID_NAMES)
@@ -138,15 +192,27 @@ def neighbours(key: Any, r: random.Random) -> Draft:
         "valleys": ("<=", "strictly smaller than all of its neighbours"),
         "equal": ("!=", "equal to all of its neighbours"),
     }[mode]
-    near = "the up to 4 cells directly above, below, left and right" if k == 4 else "the up to 8 surrounding cells, diagonals included"
+    near = (
+        "the up to 4 cells directly above, below, left and right"
+        if k == 4
+        else "the up to 8 surrounding cells, diagonals included"
+    )
     deltas = NEIGH[k]
 
     def oracle(v: list[list[int]]) -> int:
         count = 0
         for i, row in enumerate(v):
             for j, x in enumerate(row):
-                ns = [v[i + a][j + b] for a, b in deltas if 0 <= i + a < len(v) and 0 <= j + b < len(v[i + a])]
-                ok = {"peaks": all(x > y for y in ns), "valleys": all(x < y for y in ns), "equal": all(x == y for y in ns)}[mode]
+                ns = [
+                    v[i + a][j + b]
+                    for a, b in deltas
+                    if 0 <= i + a < len(v) and 0 <= j + b < len(v[i + a])
+                ]
+                ok = {
+                    "peaks": all(x > y for y in ns),
+                    "valleys": all(x < y for y in ns),
+                    "equal": all(x == y for y in ns),
+                }[mode]
                 count += ok
         return count
 
@@ -171,7 +237,16 @@ def neighbours(key: Any, r: random.Random) -> Draft:
         f"returns how many cells of the grid `{g}` (a list of rows of integers) hold a value {what}; the neighbours of a cell are {near}",
         body,
         oracle,
-        uniq([([],), ([[5]],), ([[1, 2], [3, 4]],), ([[2, 2], [2, 2]],), (rand_grid(r, 3, 3, 0, 3),), (rand_grid(r, 3, 4),)]),
+        uniq(
+            [
+                ([],),
+                ([[5]],),
+                ([[1, 2], [3, 4]],),
+                ([[2, 2], [2, 2]],),
+                (rand_grid(r, 3, 3, 0, 3),),
+                (rand_grid(r, 3, 4),),
+            ]
+        ),
     )
 
 
@@ -221,14 +296,32 @@ def path(key: Any, r: random.Random) -> Draft:
 CHARS = ("#", "*", "x", "o")
 
 
-@template("grids.chars", "medium", [(c, op) for c in CHARS for op in ("count", "rows", "cols")], (8, 2), group=lambda key: key[1])
+@template(
+    "grids.chars",
+    "medium",
+    [(c, op) for c in CHARS for op in ("count", "rows", "cols")],
+    (8, 2),
+    group=lambda key: key[1],
+)
 def chars(key: Any, r: random.Random) -> Draft:
     c, op = key
     g = pick(r, ("rows", "lines", "picture"))
     code, what, ret = {
-        "count": (f"sum(row.count({lit(c)}) for row in {g})", f"how many {lit(c)} characters it contains", "int"),
-        "rows": (f"[row.count({lit(c)}) for row in {g}]", f"for each row, how many {lit(c)} characters it contains", "ints"),
-        "cols": (f'["".join(col).count({lit(c)}) for col in zip(*{g})]', f"for each column, how many {lit(c)} characters it contains", "ints"),
+        "count": (
+            f"sum(row.count({lit(c)}) for row in {g})",
+            f"how many {lit(c)} characters it contains",
+            "int",
+        ),
+        "rows": (
+            f"[row.count({lit(c)}) for row in {g}]",
+            f"for each row, how many {lit(c)} characters it contains",
+            "ints",
+        ),
+        "cols": (
+            f'["".join(col).count({lit(c)}) for col in zip(*{g})]',
+            f"for each column, how many {lit(c)} characters it contains",
+            "ints",
+        ),
     }[op]
 
     def oracle(v: list[str]) -> Any:
@@ -239,7 +332,14 @@ def chars(key: Any, r: random.Random) -> Draft:
     cases: list[tuple[Any, ...]] = [([],), ([c],), ([c + ".", "." + c],)]
     while len(uniq(cases)) < 6:
         w = r.randint(1, 5)
-        cases.append((["".join(pick(r, (c, ".", c, "-")) for _ in range(w)) for _ in range(r.randint(1, 4))],))
+        cases.append(
+            (
+                [
+                    "".join(pick(r, (c, ".", c, "-")) for _ in range(w))
+                    for _ in range(r.randint(1, 4))
+                ],
+            )
+        )
     return Draft(
         pick(r, (f"count_{op}", "scan_picture", "tally_marks")),
         (Arg(g, "strs"),),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from rltf.tasks.builtin._core import (
@@ -103,7 +104,9 @@ def halving(key: Any, r: random.Random) -> Draft:
         (Arg(n, "int"),),
         "int",
         core,
-        lines("steps = 0", f"while {n} > {lim}:", f"    {n} //= {k}", "    steps += 1", "return steps"),
+        lines(
+            "steps = 0", f"while {n} > {lim}:", f"    {n} //= {k}", "    steps += 1", "return steps"
+        ),
         oracle,
         int_cases(r, (0, 1, k, lim + 1, 1000), 2, 5000),
         note=f"`{n}` is not negative.",
@@ -114,7 +117,11 @@ RUNNING = {
     "sum": ("total += x", "total = 0", "the running sum (the sum of the elements up to it)"),
     "max": ("total = max(total, x)", "total = {first}", "the largest element up to it"),
     "min": ("total = min(total, x)", "total = {first}", "the smallest element up to it"),
-    "count": ("total += 1 if x > 0 else 0", "total = 0", "the number of positive elements up to it"),
+    "count": (
+        "total += 1 if x > 0 else 0",
+        "total = 0",
+        "the number of positive elements up to it",
+    ),
 }
 
 
@@ -130,12 +137,13 @@ def running(key: Any, r: random.Random) -> Draft:
     xs = pick(r, LIST_NAMES)
     step, init, text = RUNNING[op]
     init = init.format(first=f"{xs}[0] if {xs} else 0")
-    fold = {
+    table: dict[str, Callable[..., Any]] = {
         "sum": lambda t, x: t + x,
         "max": max,
         "min": min,
         "count": lambda t, x: t + (1 if x > 0 else 0),
-    }[op]
+    }
+    fold = table[op]
 
     def oracle(v: list[int]) -> list[int]:
         out = []
@@ -154,7 +162,14 @@ def running(key: Any, r: random.Random) -> Draft:
         (Arg(xs, "ints"),),
         "ints",
         core,
-        lines("result = []", init, f"for x in {xs}:", f"    {step}", f"    result.append({store})", "return result"),
+        lines(
+            "result = []",
+            init,
+            f"for x in {xs}:",
+            f"    {step}",
+            f"    result.append({store})",
+            "return result",
+        ),
         oracle,
         list_cases(r),
     )
@@ -223,7 +238,10 @@ def pattern(key: Any, r: random.Random) -> Draft:
     n = pick(r, ("n", "rows", "size"))
     reps, text = {
         "up": ("i", f"row i (counting from 1) is {lit(c)} repeated i times"),
-        "down": (f"{n} - i + 1", f"row i (counting from 1) is {lit(c)} repeated `{n}` - i + 1 times"),
+        "down": (
+            f"{n} - i + 1",
+            f"row i (counting from 1) is {lit(c)} repeated `{n}` - i + 1 times",
+        ),
         "odd": ("2 * i - 1", f"row i (counting from 1) is {lit(c)} repeated 2 * i - 1 times"),
     }[g]
     count = {"up": lambda m, i: i, "down": lambda m, i: m - i + 1, "odd": lambda m, i: 2 * i - 1}[g]
@@ -232,7 +250,9 @@ def pattern(key: Any, r: random.Random) -> Draft:
         (Arg(n, "int"),),
         "strs",
         f"returns a list of `{n}` strings where {text}",
-        lines(f"return [{lit(c)} * {reps if g == 'up' else f'({reps})'} for i in range(1, {n} + 1)]"),
+        lines(
+            f"return [{lit(c)} * {reps if g == 'up' else f'({reps})'} for i in range(1, {n} + 1)]"
+        ),
         lambda m: [c * count(m, i) for i in range(1, m + 1)],
         int_cases(r, (0, 1, 2, 5), 3, 8),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from rltf.tasks.builtin._core import (
@@ -19,7 +20,7 @@ from rltf.tasks.builtin._core import (
 )
 
 SEPS = (",", ";", " ", "|", "/", ":")
-REDUCERS = {
+REDUCERS: dict[str, tuple[str, str, str, Callable[..., Any]]] = {
     "sum": ("sum(int(p) for p in {parts})", "the sum of the numbers", "int", sum),
     "max": ("max(int(p) for p in {parts})", "the largest number", "int", max),
     "min": ("min(int(p) for p in {parts})", "the smallest number", "int", min),
@@ -47,7 +48,14 @@ def numbers(key: Any, r: random.Random) -> Draft:
     s = pick(r, STR_NAMES)
     code, what, ret, agg = REDUCERS[red]
     parts = f"{s}.split({lit(sep)})"
-    name = {" ": "spaces", ",": "commas", ";": "semicolons", "|": "bars", "/": "slashes", ":": "colons"}[sep]
+    name = {
+        " ": "spaces",
+        ",": "commas",
+        ";": "semicolons",
+        "|": "bars",
+        "/": "slashes",
+        ":": "colons",
+    }[sep]
     return Draft(
         pick(r, (f"{red}_numbers", "parse_numbers", "read_values")),
         (Arg(s, "str"),),
@@ -61,7 +69,12 @@ def numbers(key: Any, r: random.Random) -> Draft:
 
 
 KV_MODES = {
-    "dict": ("result[key] = int(value)", "result = {}", "result", "a dictionary from each name to its integer value"),
+    "dict": (
+        "result[key] = int(value)",
+        "result = {}",
+        "result",
+        "a dictionary from each name to its integer value",
+    ),
     "sum": ("result += int(value)", "result = 0", "result", "the sum of the values"),
     "keys": ("result.append(key)", "result = []", "result", "the list of names, in order"),
 }
@@ -89,16 +102,25 @@ def key_value(key: Any, r: random.Random) -> Draft:
     words = ("apple", "fig", "x", "level", "owl", "b")
     cases = [(f"a{kv}1",), (f"x{kv}0{ps}y{kv}-5",), (f"k{kv}3{ps}k{kv}4",)]
     while len(uniq(cases)) < 6:
-        cases.append((ps.join(f"{pick(r, words)}{kv}{r.randint(-9, 99)}" for _ in range(r.randint(2, 5))),))
+        cases.append(
+            (ps.join(f"{pick(r, words)}{kv}{r.randint(-9, 99)}" for _ in range(r.randint(2, 5))),)
+        )
     return Draft(
         pick(r, ("parse_pairs", "read_config", "parse_settings")),
         (Arg(s, "str"),),
         {"dict": "dict", "sum": "int", "keys": "strs"}[mode],
         f"reads pairs name{kv}value separated by {lit(ps)} from `{s}` (like {lit(example)}) and returns {what}",
-        lines(init, f"for part in {s}.split({lit(ps)}):", f"    key, value = part.split({lit(kv)})", f"    {step}", f"return {result}"),
+        lines(
+            init,
+            f"for part in {s}.split({lit(ps)}):",
+            f"    key, value = part.split({lit(kv)})",
+            f"    {step}",
+            f"return {result}",
+        ),
         oracle,
         uniq(cases),
-        note=f"`{s}` holds at least one pair." + (" A repeated name keeps its last value." if mode == "dict" else ""),
+        note=f"`{s}` holds at least one pair."
+        + (" A repeated name keeps its last value." if mode == "dict" else ""),
     )
 
 
@@ -116,20 +138,33 @@ def extract(key: Any, r: random.Random) -> Draft:
     cls, op = key
     s = pick(r, STR_NAMES)
     m = CHAR_CLASSES[cls]
-    plural = {"digit": "digits", "letter": "letters", "upper": "upper-case letters", "lower": "lower-case letters"}[cls]
+    plural = {
+        "digit": "digits",
+        "letter": "letters",
+        "upper": "upper-case letters",
+        "lower": "lower-case letters",
+    }[cls]
     code, what, ret = {
-        "keep": (f'"".join(c for c in {s} if c.{m}())', f"only the {plural} of `{s}`, in order", "str"),
+        "keep": (
+            f'"".join(c for c in {s} if c.{m}())',
+            f"only the {plural} of `{s}`, in order",
+            "str",
+        ),
         "remove": (f'"".join(c for c in {s} if not c.{m}())', f"`{s}` without its {plural}", "str"),
         "count": (f"sum(1 for c in {s} if c.{m}())", f"how many {plural} `{s}` contains", "int"),
-        "sum": (f"sum(int(c) for c in {s} if c.isdigit())", f"the sum of the digits that appear in `{s}`", "int"),
+        "sum": (
+            f"sum(int(c) for c in {s} if c.isdigit())",
+            f"the sum of the digits that appear in `{s}`",
+            "int",
+        ),
     }[op]
 
     def oracle(v: str) -> Any:
         hit = [getattr(c, m)() for c in v]
         if op == "keep":
-            return "".join(c for c, h in zip(v, hit) if h)
+            return "".join(c for c, h in zip(v, hit, strict=False) if h)
         if op == "remove":
-            return "".join(c for c, h in zip(v, hit) if not h)
+            return "".join(c for c, h in zip(v, hit, strict=False) if not h)
         return sum(hit) if op == "count" else sum(int(c) for c in v if c.isdigit())
 
     cases = [("",), ("a1",), ("Room 42B",), ("2024-06-01",)]
@@ -172,10 +207,30 @@ def words(key: Any, r: random.Random) -> Draft:
             "str",
             lambda v: " ".join(w[:1].upper() + w[1:].lower() for w in v.split()),
         ),
-        "reverse": (f'" ".join(reversed({ws}))', f"the words of `{s}` in reverse order, separated by single spaces", "str", lambda v: " ".join(v.split()[::-1])),
-        "initials": (f'"".join(w[0] for w in {ws})', f"the first letters of the words of `{s}`, joined together", "str", lambda v: "".join(w[0] for w in v.split())),
-        "longer": (f"len([w for w in {ws} if len(w) > {k}])", f"how many words of `{s}` have more than {k} letters", "int", lambda v: sum(1 for w in v.split() if len(w) > k)),
-        "join": (f"{lit(k)}.join({ws})", f"the words of `{s}` joined by {lit(k)}", "str", lambda v: str(k).join(v.split())),
+        "reverse": (
+            f'" ".join(reversed({ws}))',
+            f"the words of `{s}` in reverse order, separated by single spaces",
+            "str",
+            lambda v: " ".join(v.split()[::-1]),
+        ),
+        "initials": (
+            f'"".join(w[0] for w in {ws})',
+            f"the first letters of the words of `{s}`, joined together",
+            "str",
+            lambda v: "".join(w[0] for w in v.split()),
+        ),
+        "longer": (
+            f"len([w for w in {ws} if len(w) > {k}])",
+            f"how many words of `{s}` have more than {k} letters",
+            "int",
+            lambda v: sum(1 for w in v.split() if len(w) > k),
+        ),
+        "join": (
+            f"{lit(k)}.join({ws})",
+            f"the words of `{s}` joined by {lit(k)}",
+            "str",
+            lambda v: str(k).join(v.split()),
+        ),
     }[op]
     return Draft(
         pick(r, (f"{op}_words", "word_tool", "process_sentence")),
@@ -188,7 +243,12 @@ def words(key: Any, r: random.Random) -> Draft:
     )
 
 
-@template("parsing.clock_add", "hard", [15, 30, 45, 50, 75, 90, 100, 125, 150, 200, 240, 300, 333, 480, 600, 720, 1000, 1400], (12, 3))
+@template(
+    "parsing.clock_add",
+    "hard",
+    [15, 30, 45, 50, 75, 90, 100, 125, 150, 200, 240, 300, 333, 480, 600, 720, 1000, 1400],
+    (12, 3),
+)
 def clock_add(key: Any, r: random.Random) -> Draft:
     k = key
     t = pick(r, ("t", "time", "clock"))
@@ -216,7 +276,12 @@ def clock_add(key: Any, r: random.Random) -> Draft:
     )
 
 
-DATE_FORMATS = [(order, sep) for order in ("dmy", "mdy", "ymd") for sep in ("/", ".", " ") if (order, sep) != ("ymd", "-")]
+DATE_FORMATS = [
+    (order, sep)
+    for order in ("dmy", "mdy", "ymd")
+    for sep in ("/", ".", " ")
+    if (order, sep) != ("ymd", "-")
+]
 DATE_PARTS = [("part", p) for p in ("year", "month", "day")]
 
 
@@ -232,8 +297,11 @@ def dates(key: Any, r: random.Random) -> Draft:
     else:
         fmt = b.join({"y": "YYYY", "m": "MM", "d": "DD"}[c] for c in a)
         what, ret = f'the same date written "{fmt}"', "str"
-        body = lines(f'year, month, day = {d}.split("-")', "return " + f" + {lit(b)} + ".join(names[c] for c in a))
-        oracle = lambda v: b.join(dict(zip("ymd", v.split("-")))[c] for c in a)  # noqa: E731
+        body = lines(
+            f'year, month, day = {d}.split("-")',
+            "return " + f" + {lit(b)} + ".join(names[c] for c in a),
+        )
+        oracle = lambda v: b.join(dict(zip("ymd", v.split("-"), strict=False))[c] for c in a)  # noqa: E731
     cases = [("2024-01-31",), ("1999-12-01",), ("0001-01-01",), ("2000-02-29",)]
     while len(uniq(cases)) < 6:
         cases.append((f"{r.randint(1900, 2099)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",))
@@ -256,7 +324,12 @@ def expression(key: Any, r: random.Random) -> Draft:
     ops = key
     s = pick(r, ("expr", "s", "formula"))
     listed = ", ".join(f'"{o}"' for o in ops)
-    body = ["tokens = " + f"{s}.split()", "total = int(tokens[0])", "for i in range(1, len(tokens), 2):", "    value = int(tokens[i + 1])"]
+    body = [
+        "tokens = " + f"{s}.split()",
+        "total = int(tokens[0])",
+        "for i in range(1, len(tokens), 2):",
+        "    value = int(tokens[i + 1])",
+    ]
     for j, o in enumerate(ops):
         kw = "if" if j == 0 else "elif" if j < len(ops) - 1 else "else"
         cond = f' tokens[i] == "{o}"' if kw != "else" else ""
@@ -281,7 +354,7 @@ def expression(key: Any, r: random.Random) -> Draft:
         (Arg(s, "str"),),
         "int",
         f"evaluates `{s}`, made of non-negative integers and the operators {listed} separated by single spaces, strictly from left to right (no precedence), and returns the result",
-        tuple(body + ["return total"]),
+        tuple([*body, "return total"]),
         oracle,
         uniq(cases),
     )

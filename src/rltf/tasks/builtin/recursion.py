@@ -142,7 +142,11 @@ def to_base(key: Any, r: random.Random) -> Draft:
     b, sep = key
     n = pick(r, ("n", "num", "value"))
     fn = pick(r, (f"to_base_{b}", "convert_base", "in_base"))
-    joined = f"{fn}({n} // {b}) + str({n} % {b})" if not sep else f"{fn}({n} // {b}) + {lit(sep)} + str({n} % {b})"
+    joined = (
+        f"{fn}({n} // {b}) + str({n} % {b})"
+        if not sep
+        else f"{fn}({n} // {b}) + {lit(sep)} + str({n} % {b})"
+    )
     how = "" if not sep else f", with the digits separated by {lit(sep)}"
 
     def oracle(m: int) -> str:
@@ -166,9 +170,21 @@ def to_base(key: Any, r: random.Random) -> Draft:
 
 
 NESTED = {
-    "flatten": ("a flat list of all the integers, in order", "result = []", "result.extend({rec})", "result.append(item)", "result"),
+    "flatten": (
+        "a flat list of all the integers, in order",
+        "result = []",
+        "result.extend({rec})",
+        "result.append(item)",
+        "result",
+    ),
     "sum": ("the sum of all the integers", "total = 0", "total += {rec}", "total += item", "total"),
-    "count": ("how many integers it contains", "total = 0", "total += {rec}", "total += 1", "total"),
+    "count": (
+        "how many integers it contains",
+        "total = 0",
+        "total += {rec}",
+        "total += 1",
+        "total",
+    ),
     "depth": (
         "its nesting depth (1 for a list without inner lists, one more per level of inner lists)",
         "depth = 1",
@@ -176,7 +192,13 @@ NESTED = {
         "pass",
         "depth",
     ),
-    "max": ("the largest integer in it (0 if there is none)", "best = 0", "best = max(best, {rec})", "best = max(best, item)", "best"),
+    "max": (
+        "the largest integer in it (0 if there is none)",
+        "best = 0",
+        "best = max(best, {rec})",
+        "best = max(best, item)",
+        "best",
+    ),
 }
 
 
@@ -190,13 +212,27 @@ def nested(key: Any, r: random.Random) -> Draft:
         if key == "depth":
             return 1 + max([oracle(x) for x in v if isinstance(x, list)], default=0)
         flat = _flatten(v)
-        return {"flatten": flat, "sum": sum(flat), "count": len(flat), "max": max(flat, default=0)}[key]
+        return {"flatten": flat, "sum": sum(flat), "count": len(flat), "max": max(flat, default=0)}[
+            key
+        ]
 
-    body = [init, f"for item in {items}:", "    if isinstance(item, list):", "        " + rec.format(rec=f"{fn}(item)")]
+    body = [
+        init,
+        f"for item in {items}:",
+        "    if isinstance(item, list):",
+        "        " + rec.format(rec=f"{fn}(item)"),
+    ]
     if leaf != "pass":
         body += ["    else:", "        " + leaf]
     body.append(f"return {result}")
-    cases = [([],), ([5],), ([1, [2, 3]],), ([[[]]],), ([[1, [2, [3, 4]]], 5, [6]],), ([3, [-2, [7]], [], 4],)]
+    cases = [
+        ([],),
+        ([5],),
+        ([1, [2, 3]],),
+        ([[[]]],),
+        ([[1, [2, [3, 4]]], 5, [6]],),
+        ([3, [-2, [7]], [], 4],),
+    ]
     return Draft(
         fn,
         (Arg(items, "nested"),),
@@ -256,7 +292,12 @@ def strings_rec(key: Any, r: random.Random) -> Draft:
     rest = f"{fn}({s}[1:])"
     base, step, text, oracle = {
         "rev": ('""', f"{rest} + {s}[0]", f"returns `{s}` reversed", lambda v: v[::-1]),
-        "double": ('""', f"{s}[0] * 2 + {rest}", f"returns `{s}` with every character doubled", lambda v: "".join(x * 2 for x in v)),
+        "double": (
+            '""',
+            f"{s}[0] * 2 + {rest}",
+            f"returns `{s}` with every character doubled",
+            lambda v: "".join(x * 2 for x in v),
+        ),
         "count": (
             "0",
             f"(1 if {s}[0] == {lit(c)} else 0) + {rest}",
@@ -295,7 +336,17 @@ def power(key: Any, r: random.Random) -> Draft:
         f"returns `{b}` to the power `{e}`{how}, computed recursively by multiplying `{b}` by the power for `{e}` - 1",
         lines(f"if {e} == 0:", "    return 1", f"return {step}"),
         lambda x, y: (x**y) % m if m else x**y,
-        uniq([(2, 0), (0, 0), (3, 1), (0, 5), (2, 10), (-3, 3) if not m else (7, 3), (r.randint(2, 9), r.randint(2, 8))]),
+        uniq(
+            [
+                (2, 0),
+                (0, 0),
+                (3, 1),
+                (0, 5),
+                (2, 10),
+                (-3, 3) if not m else (7, 3),
+                (r.randint(2, 9), r.randint(2, 8)),
+            ]
+        ),
         note=f"`{e}` is not negative." if not m else f"`{b}` and `{e}` are not negative.",
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from rltf.tasks.builtin._core import Arg, Draft, lines, lit, ordinal, pick, template, uniq
+from rltf.tasks.builtin._core import Arg, Draft, lit, ordinal, pick, template, uniq
 
 VOCABS = (("add", "sub", "mul"), ("plus", "minus", "times"), ("inc", "dec", "scale"))
 
@@ -25,7 +25,10 @@ def register(key: Any, r: random.Random) -> Draft:
     listed = "; ".join(f'"{o} k" {said[i]} k' for i, o in enumerate(ops))
     body = [f"value = {start}", f"for command in {cmds}:", "    op, amount = command.split()"]
     for i, o in enumerate(ops):
-        body += [f"    {'if' if i == 0 else 'elif'} op == {lit(o)}:", f"        value {sym[i]}= int(amount)"]
+        body += [
+            f"    {'if' if i == 0 else 'elif'} op == {lit(o)}:",
+            f"        value {sym[i]}= int(amount)",
+        ]
 
     def oracle(seq: list[str]) -> int:
         value = start
@@ -61,7 +64,7 @@ ROBOT_OUT = ("position", "distance", "farthest", "returns")
 )
 def robot(key: Any, r: random.Random) -> Draft:
     m, out = key
-    up, down, left, right = MOVES[m]
+    up, down, left, right = list(MOVES[m])
     mv = pick(r, ("moves", "path", "steps"))
     what = {
         "position": "the final position as a list [x, y]",
@@ -69,15 +72,26 @@ def robot(key: Any, r: random.Random) -> Draft:
         "farthest": "the largest distance |x| + |y| from the start reached at any moment",
         "returns": "how many moves end exactly back at the start",
     }[out]
-    body = ["x = 0", "y = 0"] + (["best = 0"] if out == "farthest" else ["count = 0"] if out == "returns" else [])
+    body = ["x = 0", "y = 0"] + (
+        ["best = 0"] if out == "farthest" else ["count = 0"] if out == "returns" else []
+    )
     body.append(f"for c in {mv}:")
-    for i, (ch, upd) in enumerate(((up, "y += 1"), (down, "y -= 1"), (left, "x -= 1"), (right, "x += 1"))):
+    for i, (ch, upd) in enumerate(
+        ((up, "y += 1"), (down, "y -= 1"), (left, "x -= 1"), (right, "x += 1"))
+    ):
         body += [f"    {'if' if i == 0 else 'elif'} c == {lit(ch)}:", f"        {upd}"]
     if out == "farthest":
         body.append("    best = max(best, abs(x) + abs(y))")
     if out == "returns":
         body += ["    if x == 0 and y == 0:", "        count += 1"]
-    body.append({"position": "return [x, y]", "distance": "return abs(x) + abs(y)", "farthest": "return best", "returns": "return count"}[out])
+    body.append(
+        {
+            "position": "return [x, y]",
+            "distance": "return abs(x) + abs(y)",
+            "farthest": "return best",
+            "returns": "return count",
+        }[out]
+    )
 
     def oracle(s: str) -> Any:
         x = y = best = count = 0
@@ -86,9 +100,20 @@ def robot(key: Any, r: random.Random) -> Draft:
             x, y = x + dx, y + dy
             best = max(best, abs(x) + abs(y))
             count += x == 0 and y == 0
-        return {"position": [x, y], "distance": abs(x) + abs(y), "farthest": best, "returns": count}[out]
+        return {
+            "position": [x, y],
+            "distance": abs(x) + abs(y),
+            "farthest": best,
+            "returns": count,
+        }[out]
 
-    cases = [("",), (up,), (up + down,), (right * 3 + up * 2,), (left + left + right + right + down,)]
+    cases = [
+        ("",),
+        (up,),
+        (up + down,),
+        (right * 3 + up * 2,),
+        (left + left + right + right + down,),
+    ]
     while len(uniq(cases)) < 7:
         cases.append(("".join(pick(r, MOVES[m]) for _ in range(r.randint(3, 12))),))
     return Draft(
@@ -123,7 +148,12 @@ def bus(key: Any, r: random.Random) -> Draft:
         "max": "the largest number of people on the bus after any stop",
         "full": f"after how many stops there are more than {cap} people on the bus",
     }[out]
-    body = [f"people = {start}", "result = 0" if out != "final" else None, f"for on, off in {stops}:", "    people += on - off"]
+    body = [
+        f"people = {start}",
+        "result = 0" if out != "final" else None,
+        f"for on, off in {stops}:",
+        "    people += on - off",
+    ]
     if out == "max":
         body.append("    result = max(result, people)")
     elif out == "full":
@@ -167,10 +197,22 @@ def bus(key: Any, r: random.Random) -> Draft:
 def josephus(key: Any, r: random.Random) -> Draft:
     k, mode = key
     n = pick(r, ("n", "people", "size"))
-    what = "the number of the last person left" if mode == "survivor" else "the numbers of the people in the order they leave (all of them)"
+    what = (
+        "the number of the last person left"
+        if mode == "survivor"
+        else "the numbers of the people in the order they leave (all of them)"
+    )
     body = [f"circle = list(range(1, {n} + 1))"] + (["order = []"] if mode == "order" else [])
-    body += ["i = 0", "while circle:" if mode == "order" else "while len(circle) > 1:", f"    i = (i + {k - 1}) % len(circle)"]
-    body += ["    order.append(circle.pop(i))", "return order"] if mode == "order" else ["    circle.pop(i)", "return circle[0]"]
+    body += [
+        "i = 0",
+        "while circle:" if mode == "order" else "while len(circle) > 1:",
+        f"    i = (i + {k - 1}) % len(circle)",
+    ]
+    body += (
+        ["    order.append(circle.pop(i))", "return order"]
+        if mode == "order"
+        else ["    circle.pop(i)", "return circle[0]"]
+    )
 
     def oracle(m: int) -> Any:
         circle, i, order = list(range(1, m + 1)), 0, []
@@ -197,7 +239,12 @@ def josephus(key: Any, r: random.Random) -> Draft:
 @template(
     "simulation.bank",
     "medium",
-    [(o, start, out) for o in (0, 10, 50, 100) for start in (0, 100) for out in ("balance", "refused")],
+    [
+        (o, start, out)
+        for o in (0, 10, 50, 100)
+        for start in (0, 100)
+        for out in ("balance", "refused")
+    ],
     (12, 3),
     group=lambda key: key[2],
 )
@@ -206,7 +253,15 @@ def bank(key: Any, r: random.Random) -> Draft:
     xs = pick(r, ("amounts", "transactions", "changes"))
     floor = f"-{o}" if o else "0"
     what = "the final balance" if out == "balance" else "how many transactions were refused"
-    body = [f"balance = {start}"] + (["refused = 0"] if out == "refused" else []) + [f"for amount in {xs}:", f"    if balance + amount >= {floor}:", "        balance += amount"]
+    body = (
+        [f"balance = {start}"]
+        + (["refused = 0"] if out == "refused" else [])
+        + [
+            f"for amount in {xs}:",
+            f"    if balance + amount >= {floor}:",
+            "        balance += amount",
+        ]
+    )
     if out == "refused":
         body += ["    else:", "        refused += 1", "return refused"]
     else:
@@ -248,9 +303,19 @@ def bank(key: Any, r: random.Random) -> Draft:
 def match(key: Any, r: random.Random) -> Draft:
     mode, k = key
     s = pick(r, ("rounds", "results", "games"))
-    body = ["a = 0", "b = 0"] + (["best = 0"] if mode == "lead" else []) + [f"for c in {s}:", '    if c == "A":', "        a += 1", "    else:", "        b += 1"]
+    body = (
+        ["a = 0", "b = 0"]
+        + (["best = 0"] if mode == "lead" else [])
+        + [f"for c in {s}:", '    if c == "A":', "        a += 1", "    else:", "        b += 1"]
+    )
     if mode == "first_to":
-        body += [f"    if a == {k}:", '        return "A"', f"    if b == {k}:", '        return "B"', 'return "none"']
+        body += [
+            f"    if a == {k}:",
+            '        return "A"',
+            f"    if b == {k}:",
+            '        return "B"',
+            'return "none"',
+        ]
         what, ret = f'"A" or "B", whoever first wins {k} rounds, or "none" if nobody does', "str"
     elif mode == "winner":
         body += ["if a > b:", '    return "A"', "if b > a:", '    return "B"', 'return "draw"']

@@ -32,9 +32,17 @@ def affix(key: Any, r: random.Random) -> Draft:
     side, tok = key
     s = pick(r, STR_NAMES)
     if side == "prefix":
-        core, body, oracle = f"returns `{s}` with {lit(tok)} added in front", f"{lit(tok)} + {s}", lambda v: tok + v
+        core, body, oracle = (
+            f"returns `{s}` with {lit(tok)} added in front",
+            f"{lit(tok)} + {s}",
+            lambda v: tok + v,
+        )
     elif side == "suffix":
-        core, body, oracle = f"returns `{s}` with {lit(tok)} added at the end", f"{s} + {lit(tok)}", lambda v: v + tok
+        core, body, oracle = (
+            f"returns `{s}` with {lit(tok)} added at the end",
+            f"{s} + {lit(tok)}",
+            lambda v: v + tok,
+        )
     else:
         core = f"returns `{s}` with {lit(tok)} added both in front and at the end"
         body, oracle = f"{lit(tok)} + {s} + {lit(tok)}", lambda v: tok + v + tok
@@ -70,7 +78,9 @@ def _op_keys() -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for name in OPS:
         if name in ("head", "tail", "last"):
-            out += [(name, k) for k in range(1, 5)]
+            # 5..8, not 1..4: lists.slice owns nums[:k] for k <= 4, and the same code must not
+            # appear twice in the benchmark (see tests/test_builtin_split.py).
+            out += [(name, k) for k in range(5, 9)]
         elif name == "repl":
             out += [(name, p) for p in PAIRS]
         else:
@@ -113,7 +123,7 @@ def _phrases(r: random.Random) -> tuple[tuple[Any, ...], ...]:
     return str_cases(r, ("", "a", " Ab cd ", "Hello World"), total=7, words=True)
 
 
-@template("strings.transform", "easy", _op_keys(), (18, 5))
+@template("strings.transform", "easy", _op_keys(), (17, 5))
 def transform(key: Any, r: random.Random) -> Draft:
     s = pick(r, STR_NAMES)
     core = f"{_say(key, f'`{s}`')} and returns the result"
@@ -258,7 +268,7 @@ def caesar(key: Any, r: random.Random) -> Draft:
         abc = "abcdefghijklmnopqrstuvwxyz"
         return "".join(abc[(abc.index(c) + d * k) % 26] if c in abc else c for c in v)
 
-    cases = [("",), ("a",), ("z",), ("xyz abc",)] + [(pick(r, ("hello world", "go!", "zebra 9")),)]
+    cases = [("",), ("a",), ("z",), ("xyz abc",), (pick(r, ("hello world", "go!", "zebra 9")),)]
     cases += [(" ".join(pick(r, ("moon", "yak", "quiz", "owl")) for _ in range(3)),)]
     return Draft(
         pick(r, ("caesar", "shift_letters", "rotate_text")),
