@@ -166,3 +166,16 @@ def test_existing_run_dir_needs_resume_or_overwrite(tmp_path):
     with pytest.raises(ConfigError, match="--resume"):
         run_train(cfg, pool=JudgePool())
     assert run_train(cfg, overwrite=True, pool=JudgePool()) == 0
+
+
+def test_lora_checkpoints_hold_only_the_adapters(tmp_path):
+    cfg = make_config(tmp_path, steps=2)
+    from dataclasses import replace
+
+    from rltf.policy import LoraSettings
+
+    cfg = replace(cfg, policy=replace(cfg.policy, lora=LoraSettings(r=2, alpha=4)))
+    assert run_train(cfg, pool=JudgePool()) == 0
+    weights = final_weights(tmp_path / "run")
+    assert weights and all("lora_" in k for k in weights)
+    assert (tmp_path / "run" / "final" / "adapter_config.json").is_file()
