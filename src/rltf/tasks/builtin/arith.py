@@ -37,7 +37,7 @@ def linear(key: Any, r: random.Random) -> Draft:
         (
             f"returns `{x}` multiplied by {a}, {words}",
             f"returns {a} times `{x}` {words}",
-            f"multiplies `{x}` by {a}, then adds {b}, and returns the result",
+            f"multiplies `{x}` by {a}, then {'adds' if b > 0 else 'subtracts'} {abs(b)}, and returns the result",
         ),
     )
     fn = pick(r, ("scale_shift", "linear", "affine", "transform", "compute"))

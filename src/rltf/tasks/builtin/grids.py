@@ -341,7 +341,14 @@ def chars(key: Any, r: random.Random) -> Draft:
             )
         )
     return Draft(
-        pick(r, (f"count_{op}", "scan_picture", "tally_marks")),
+        pick(
+            r,
+            (
+                {"count": "count_marks", "rows": "marks_per_row", "cols": "marks_per_column"}[op],
+                "scan_picture",
+                "tally_marks",
+            ),
+        ),
         (Arg(g, "strs"),),
         ret,
         f"takes a picture `{g}` given as a list of equally long strings (one per row) and returns {what}",
