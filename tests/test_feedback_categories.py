@@ -89,6 +89,8 @@ def test_the_execution_engine_signature_still_works() -> None:
         ("MemoryError", "", 2, "global"),
         (MEMORY_LIMIT, "", None, "global"),
         (SIGNAL, "killed by SIGSEGV", None, "ignore"),
+        ("SystemExit", "the process exited with status 1 during the test", None, "ignore"),
+        ("SystemExit", "3", 4, "line"),  # sys.exit(3) raised at line 4: located
         (WRONG_ANSWER, "", None, "ignore"),
         ("IndexError", "list index out of range", 4, "line"),
         ("ZeroDivisionError", "division by zero", 1, "line"),
@@ -116,6 +118,7 @@ def test_every_rule_decides_some_error() -> None:
         ("TabError", "", 1, False),
         ("SyntaxError", "unterminated triple-quoted string literal (detected at line 3)", 2, False),
         (SIGNAL, "", None, False),
+        ("SystemExit", "the process exited with status 3", None, False),
         (WRONG_ANSWER, "", None, False),
         ("KeyError", "'a'", 1, False),
         ("KeyError", "'a'", None, False),

@@ -128,6 +128,13 @@ CATEGORY_TABLE: tuple[CategoryRule, ...] = (
         "rltf: a crash with no traceback cannot be located (the paper has no such case)",
         "any exit code but 0 or 1 raises RuntimeError('error returncode'): runtime error, ignore",
     ),
+    CategoryRule(
+        "ignore",
+        ("SystemExit",),
+        "rltf: the process exited (exit status, os._exit) with no traceback to locate",
+        "same: a non-zero exit prints no traceback, find_re sends '' to ignore",
+        when="unlocated",
+    ),
     CategoryRule("ignore", (WRONG_ANSWER,), "paper: wrong answers get no fine term", "same"),
     # --- line: the located line is at fault -------------------------------------------------
     CategoryRule(
