@@ -219,6 +219,7 @@ def run_train(
     stop = StopRequest()
     slot = WeightSlot()
     reports: queue.Queue[RoundReport] = queue.Queue()
+    uses_rl = loop.rl_batches > 0
     owned = None
     if pool is None:
         from rltf.execution import ExecutionPool
@@ -236,7 +237,6 @@ def run_train(
         clock,
         examples_per_round,
     )
-    uses_rl = loop.rl_batches > 0
     thread: ActorThread | None = None
     if uses_rl and not loop.synchronous:
         thread = ActorThread(
@@ -315,12 +315,12 @@ def run_train(
     consecutive_skips = 0
     clock.restart()
     try:
-        if thread is not None:
-            thread.start()
         with stop.installed(), metrics, make_progress() as progress:
             bar = progress.add_task("train", total=loop.steps, completed=learner.step, status="")
             while learner.step < loop.steps and not stop:
                 kind = step_kind(learner.step, loop)
+                if thread is not None and thread.ident is None and kind == "rl":
+                    thread.start()  # not during the warm start: its samples would be stale
                 before = learner.step
                 stats: dict[str, Any]
                 if kind == "sl":
@@ -368,7 +368,7 @@ def run_train(
                     save()
             save()
     finally:
-        if thread is not None:
+        if thread is not None and thread.is_alive():
             thread.stop(timeout=60)
             drain()
         if owned is not None:

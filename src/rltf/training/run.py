@@ -105,7 +105,7 @@ class StopRequest:
                 "%s: finishing the current step and writing a checkpoint (again to force)",
                 signal.Signals(signum).name,
             )
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # KeyboardInterrupt
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             self.set(signum)
 
