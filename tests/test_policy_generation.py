@@ -119,6 +119,17 @@ def test_greedy_is_deterministic_and_picks_the_most_likely_token(policy):
     assert scores.max().item() == pytest.approx(s.logprobs[0], abs=1e-5)
 
 
+def test_greedy_matches_transformers_generate(policy):
+    gen = GenerationConfig(max_new_tokens=10, do_sample=False)
+    for s in policy.generate(PROMPTS, IDS, gen):
+        ids = torch.tensor([s.prompt_ids])
+        out = policy.model.generate(
+            ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=10
+        )[0].tolist()
+        out = out[1:] if policy.is_seq2seq else out[len(s.prompt_ids) :]  # decoder start / prompt
+        assert tuple(out[: len(s.token_ids)]) == s.token_ids
+
+
 def test_seed_reproduces_samples_and_other_seeds_differ(policy):
     gen = GenerationConfig(max_new_tokens=10, seed=7)
     a = policy.generate(PROMPTS, IDS, gen, n=2)
