@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rltf.tasks.builtin._render import FRAMES, STDIO_FRAMES
 from rltf.tasks.builtin.basic import DEFAULT_SEED, generate, split_keys, templates
-from rltf.tasks.builtin.stats import near_duplicates, normalise_solution
+from rltf.tasks.builtin.stats import near_duplicates, normalise_solution, sibling_misses
 
 
 def test_keys_are_disjoint_and_used_once() -> None:
@@ -67,3 +67,13 @@ def test_held_out_is_no_closer_to_train_than_train_to_itself() -> None:
     nd = near_duplicates(train, test)
     assert nd["test_to_train"]["max"] < 0.95
     assert nd["test_to_train"]["mean"] <= nd["train_to_train"]["mean"] + 0.05
+
+
+def test_tests_tell_siblings_apart() -> None:
+    """A program for a sibling problem (same template, other constants or operations) must fail
+    this problem's tests, or RL would reward it; we allow a tiny residue of coincidences."""
+    data = generate()
+    entries = [*data["train"], *data["test"]]
+    missed, pairs, by_template = sibling_misses(entries, siblings=4)
+    assert pairs > 3000
+    assert missed <= 0.005 * pairs, by_template

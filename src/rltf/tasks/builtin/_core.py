@@ -178,7 +178,7 @@ def list_cases(
     v = r.randint(lo, hi)
     edges.append([v, v, r.randint(lo, hi)][: max(3, min_len)] + [v] * max(0, min_len - 3))
     out = [(e,) for e in edges] + [(list(e),) for e in extra]
-    while len(uniq(out)) < total:
+    while len(uniq(out)) < total + len(extra):
         out.append((rand_list(r, lo, hi, max(min_len, 2)),))
     return uniq(out)
 

@@ -95,3 +95,16 @@ def pred_fn(op: Op) -> Callable[[int], bool]:
         "ndiv": lambda x: x % k != 0,
         "ne": lambda x: x != k,
     }[kind]
+
+
+def probe(op: Op) -> list[int]:
+    """Values at the edge of a predicate (k - 1, k, k + 1; multiples of k) or that tell maps
+    apart, so that a problem's tests reject the template's sibling problems (tests/test_builtin_split.py)."""
+    kind = op[0]
+    if kind in ("gt", "lt", "ne"):
+        k = op[1]
+        return [k - 2, k - 1, k, k + 1, k + 2]
+    if kind in ("div", "ndiv", "mod"):
+        k = op[1]
+        return [k, k + 1, 2 * k, k - 1, -k, 3 * k + 1]
+    return [0, 1, -1, 2, 5, -3]

@@ -149,7 +149,7 @@ def fizzbuzz(key: Any, r: random.Random) -> Draft:
             f"return str({x})",
         ),
         oracle,
-        int_cases(r, (1, a, b, a * b, a * b * 2, 7 * 11 * 13), 1, 100),
+        int_cases(r, (1, 2, 3, 5, 6, 10, a, b, a * b, a * b * 2, 7 * 11 * 13), 1, 100),
     )
 
 
@@ -190,7 +190,7 @@ def grade(key: Any, r: random.Random) -> Draft:
             f"return {lit(l4)}",
         ),
         lambda v: l1 if v >= t1 else l2 if v >= t2 else l3 if v >= t3 else l4,
-        int_cases(r, (t1, t2, t3, t3 - 1, 100, 0), 0, 100),
+        int_cases(r, (t1, t2, t3, t1 - 1, t2 - 1, t2 + 1, t3 - 1, t3 + 2, 100, 0), 0, 100),
     )
 
 
@@ -237,7 +237,33 @@ def leap(key: Any, r: random.Random) -> Draft:
         core,
         lines(f"return {x} % {a} == 0 and {x} % {b} != 0 or {x} % {c} == 0"),
         lambda v: (v % a == 0 and v % b != 0) or v % c == 0,
-        int_cases(r, (a, b, c, 1, c * 3 + b, 0), 1, 3000),
+        int_cases(
+            r,
+            (
+                1,
+                2,
+                3,
+                4,
+                6,
+                9,
+                10,
+                25,
+                50,
+                a,
+                b,
+                c,
+                c // 2,
+                c // 3,
+                2 * b,
+                a * 5,
+                a * 15,
+                a * 25,
+                c * 3 + b,
+                0,
+            ),
+            1,
+            3000,
+        ),
     )
 
 

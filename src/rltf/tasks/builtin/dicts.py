@@ -114,7 +114,7 @@ def values(key: Any, r: random.Random) -> Draft:
         f"takes a dictionary `{d}` from strings to integers and returns {text}",
         lines(f"return {code}"),
         oracle,
-        dict_cases(r),
+        (*dict_cases(r), ({"ant": t - 1, "bee": t, "cat": t + 1, "dog": t + 2},)),
     )
 
 
@@ -173,7 +173,12 @@ def count(key: Any, r: random.Random) -> Draft:
         core += f", keeping only the entries that occur at least {m} times"
     else:
         body.append("return counts")
-    cases = [*list(words_cases(r, total=5)), (word_list(r, 6, 9),), (["oak", "owl", "oak"],)]
+    cases = [
+        *words_cases(r, total=5),
+        (word_list(r, 6, 9),),
+        (["oak", "owl", "oak"],),
+        (["oak", "owl", "ant", "oak", "tree", "oak", "owl", "eel", "toad"],),
+    ]
     return Draft(
         pick(r, ("count_by", "tally", "histogram", "frequencies")),
         (Arg(ws, "strs"),),
@@ -284,7 +289,14 @@ def group(key: Any, r: random.Random) -> Draft:
         f"groups the words of `{ws}` by their {text}: it returns a dictionary from each key to the list of words with that key, {order}",
         tuple(body),
         oracle,
-        uniq([*words_cases(r, total=5), (word_list(r, 6, 9),), (["bee", "ant", "bird", "ant"],)]),
+        uniq(
+            [
+                *words_cases(r, total=5),
+                (word_list(r, 6, 9),),
+                (["bee", "ant", "bird", "ant"],),
+                (["owl", "oak", "ow", "ant", "eel"],),
+            ]
+        ),
         note=f"The key of {lit('apple')} would be {lit(keyfn('apple'))}.",
     )
 

@@ -77,7 +77,10 @@ def aggregate(key: Any, r: random.Random) -> Draft:
         f"takes a {'square ' if square else ''}grid `{g}` (a list of rows, each a list of integers) and returns {what}",
         lines(f"return {code}"),
         oracle,
-        grid_cases(r, square=square, empty=op not in ("max", "min")),
+        (
+            *grid_cases(r, square=square, empty=op not in ("max", "min")),
+            ([[-3, -2, -1], [0, 1, 2], [3, 4, 5]],),
+        ),
         note="Every row has at least one value." if op in ("max", "min") else "",
     )
 
@@ -243,6 +246,7 @@ def neighbours(key: Any, r: random.Random) -> Draft:
                 ([[5]],),
                 ([[1, 2], [3, 4]],),
                 ([[2, 2], [2, 2]],),
+                ([[1, 1, 1], [1, 1, 1], [1, 1, 2]],),
                 (rand_grid(r, 3, 3, 0, 3),),
                 (rand_grid(r, 3, 4),),
             ]

@@ -28,6 +28,7 @@ from rltf.tasks.builtin._ops import (
     pred_code,
     pred_fn,
     pred_text,
+    probe,
 )
 
 
@@ -49,7 +50,7 @@ def map_each(key: Any, r: random.Random) -> Draft:
         core,
         lines(f"return [{map_code(key, 'x')} for x in {xs}]"),
         lambda v: [f(x) for x in v],
-        list_cases(r),
+        list_cases(r, extra=[probe(key)]),
     )
 
 
@@ -71,7 +72,7 @@ def keep(key: Any, r: random.Random) -> Draft:
         core,
         lines(f"return [x for x in {xs} if {pred_code(key, 'x')}]"),
         lambda v: [x for x in v if p(x)],
-        list_cases(r),
+        list_cases(r, extra=[probe(key)]),
     )
 
 
@@ -105,7 +106,7 @@ def reduce_filter(key: Any, r: random.Random) -> Draft:
         f"returns {words} the elements of `{xs}` that are {pred_text(p)}",
         lines("return " + code.format(g=gen)),
         lambda v: agg([x for x in v if pf(x)]),
-        list_cases(r),
+        list_cases(r, extra=[probe(p), r.sample(probe(p), 4)]),
         note=note,
     )
 
@@ -292,7 +293,7 @@ def pipeline(key: Any, r: random.Random) -> Draft:
         core,
         body,
         oracle,
-        list_cases(r),
+        list_cases(r, extra=[probe(p) + probe(m), r.sample(probe(p), 4)]),
     )
 
 

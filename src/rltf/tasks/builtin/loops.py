@@ -43,6 +43,15 @@ def sum_range(key: Any, r: random.Random) -> Draft:
     )
 
 
+def _thresholds(f: Any) -> list[int]:
+    """Targets at and just above the first values of v, where the number of steps changes."""
+    v, out = 1, []
+    for _ in range(3):
+        v = f(v)
+        out += [v, v + 1]
+    return out
+
+
 GROW = [op for op in MAPS if op[0] == "lin" and op[2] >= 0]
 
 
@@ -75,7 +84,7 @@ def grow_until(key: Any, r: random.Random) -> Draft:
             "return steps",
         ),
         oracle,
-        int_cases(r, (0, 1, 2, 100), 3, 1000),
+        int_cases(r, (0, 1, 2, 100, 5000, *_thresholds(f)), 3, 1000),
     )
 
 
@@ -108,7 +117,10 @@ def halving(key: Any, r: random.Random) -> Draft:
             "steps = 0", f"while {n} > {lim}:", f"    {n} //= {k}", "    steps += 1", "return steps"
         ),
         oracle,
-        int_cases(r, (0, 1, k, lim + 1, 1000), 2, 5000),
+        # The count changes at (lim + 1) * k ** j: test on both sides of two such thresholds.
+        int_cases(
+            r, (0, 1, k, *[(lim + 1) * k**j - d for j in (1, 2) for d in (0, 1)], 1000), 2, 5000
+        ),
         note=f"`{n}` is not negative.",
     )
 
@@ -128,7 +140,7 @@ RUNNING = {
 @template(
     "loops.running",
     "medium",
-    [(op, m) for op in RUNNING for m in (0, 3, 5, 7, 10)],
+    [(op, m) for op in RUNNING for m in (0, 3, 5, 7, 10) if op != "count" or m < 7],
     (14, 4),
     group=lambda key: key[0],
 )
@@ -171,7 +183,7 @@ def running(key: Any, r: random.Random) -> Draft:
             "return result",
         ),
         oracle,
-        list_cases(r),
+        list_cases(r, extra=[list(range(-2, 12)), [9, 8, 7, 1, 2, 3]]),
     )
 
 
@@ -206,7 +218,7 @@ def pairs(key: Any, r: random.Random) -> Draft:
             return sum(1 for s in vals if s == target)
         return sum(1 for s in vals if (s > k if cond == "gt" else s % k == 0))
 
-    inputs = list_cases(r, lo=-5, hi=9)
+    inputs = list_cases(r, lo=-5, hi=9, extra=[[-2, 0, 1, 2, 3, 5, 6], [k or 1, -(k or 1), 1, 4]])
     if cond == "eq":
         inputs = tuple((v, r.randint(-4, 10)) for (v,) in inputs)
     return Draft(

@@ -41,7 +41,7 @@ def digits(key: Any, r: random.Random) -> Draft:
         f"takes a non-negative integer `{n}` and returns {what}",
         lines(f"return {code}"),
         oracle,
-        int_cases(r, (0, 7, 10, 1200, d * 111 + 5), 11, 99999),
+        int_cases(r, (0, 7, 10, 1200, int("1" + str(d) * 3)), 11, 99999),
     )
 
 
@@ -86,7 +86,7 @@ def divisors(key: Any, r: random.Random) -> Draft:
         f"takes a positive integer `{n}` and returns {what}",
         lines(f"return {code}"),
         oracle,
-        int_cases(r, (1, 2, 12, 13, 36), 3, 200),
+        int_cases(r, (1, 2, 12, 13, 30, 36, 60), 3, 200),
     )
 
 
@@ -253,15 +253,30 @@ def multiples(key: Any, r: random.Random) -> Draft:
         f"returns {what}",
         lines(f"return {code}"),
         oracle,
-        int_cases(r, (0, 1, k, k + 1), 2, 30),
+        int_cases(r, (0, 1, k, k + 1, k * k - 1, 100), 2, 30),
         note=f"`{n}` is not negative.",
     )
+
+
+def _either_keys() -> list[tuple[int, int, str]]:
+    """Pairs where b is a multiple of a collapse ("by 2 or 4" is "by 2"), and "by a and b" only
+    depends on lcm(a, b): keep one key per distinct function."""
+    keys, seen = [], set()
+    for conj in ("or", "and"):
+        for a in range(2, 8):
+            for b in range(a + 1, 10):
+                lcm = a * b // next(g for g in range(a, 0, -1) if a % g == 0 and b % g == 0)
+                if b % a == 0 or (conj == "and" and lcm in seen):
+                    continue
+                seen.add(lcm) if conj == "and" else None
+                keys.append((a, b, conj))
+    return keys
 
 
 @template(
     "numbers.either",
     "medium",
-    [(a, b, conj) for a in range(2, 8) for b in range(a + 1, 10) for conj in ("or", "and")],
+    _either_keys(),
     (16, 4),
     group=lambda key: key[2],
 )

@@ -24,7 +24,14 @@ from rltf.tasks.builtin._core import (
 @template(
     "recursion.recurrence",
     "medium",
-    [(a, b, c) for a in (1, 2, 3) for b in range(-2, 4) for c in range(0, 4) if (a, b) != (1, 0)],
+    [
+        (a, b, c)
+        for a in (1, 2, 3)
+        for b in range(-2, 4)
+        for c in range(0, 4)
+        # a * c + b == c would make every term equal to c (a constant function).
+        if (a, b) != (1, 0) and a * c + b != c
+    ],
     (18, 5),
     group=lambda key: key[0],
 )

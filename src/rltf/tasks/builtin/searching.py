@@ -19,7 +19,7 @@ from rltf.tasks.builtin._core import (
     word_list,
     words_cases,
 )
-from rltf.tasks.builtin._ops import PREDS, pred_code, pred_fn, pred_text
+from rltf.tasks.builtin._ops import PREDS, pred_code, pred_fn, pred_text, probe
 
 SORTS = (
     [("asc", 0), ("desc", 0), ("abs", 0)]
@@ -147,15 +147,22 @@ def find(key: Any, r: random.Random) -> Draft:
         f"returns the index of the {mode} element of `{xs}` that is {pred_text(p)}, or -1 if there is none",
         body,
         oracle,
-        list_cases(r),
+        list_cases(r, extra=[probe(p), probe(p)[::-1], r.sample(probe(p), 5)]),
     )
 
 
 @template(
     "searching.kth",
     "medium",
-    [(side, k, dist) for side in ("smallest", "largest") for k in range(1, 5) for dist in (0, 1)],
-    (12, 3),
+    # k = 1 with and without "distinct" is the same function (min or max): only one of them.
+    [
+        (side, k, dist)
+        for side in ("smallest", "largest")
+        for k in range(1, 5)
+        for dist in (0, 1)
+        if k > 1 or not dist
+    ],
+    (11, 3),
     group=lambda key: (key[0], key[2]),
 )
 def kth(key: Any, r: random.Random) -> Draft:
@@ -170,7 +177,11 @@ def kth(key: Any, r: random.Random) -> Draft:
         vals = sorted(set(v) if dist else v)
         return (vals[::-1] if side == "largest" else vals)[k - 1]
 
-    inputs = [(list(range(k, 0, -1)),), ([5] * k + list(range(10, 10 + k)),)]
+    inputs = [
+        (list(range(k, 0, -1)),),
+        ([5] * k + list(range(10, 10 + k)),),
+        ([20] * k + list(range(k)),),
+    ]
     while len(uniq(inputs)) < 6:
         v = [r.randint(-9, 9) for _ in range(r.randint(k + 1, k + 6))]
         if len(set(v)) >= k:
@@ -266,7 +277,14 @@ def longest_run(key: Any, r: random.Random) -> Draft:
         core,
         body,
         oracle,
-        list_cases(r, extra=[[1, 2, 3, 3, 4, 5, 6, 0], [4, 4, 4, -1, 8, 9]]),
+        list_cases(
+            r,
+            extra=[
+                [1, 2, 3, 3, 4, 5, 6, 0],
+                [4, 4, 4, -1, 8, 9],
+                *([probe(p), r.sample(probe(p), 5)] if p else []),
+            ],
+        ),
     )
 
 

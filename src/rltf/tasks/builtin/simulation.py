@@ -167,7 +167,12 @@ def bus(key: Any, r: random.Random) -> Draft:
             best, full = max(best, people), full + (people > cap)
         return {"final": people, "max": best, "full": full}[out]
 
-    cases: list[tuple[Any, ...]] = [([],), ([[3, 0]],), ([[10, 0], [2, 8], [0, 4]],)]
+    cases: list[tuple[Any, ...]] = [
+        ([],),
+        ([[3, 0]],),
+        ([[10, 0], [2, 8], [0, 4]],),
+        ([[4, 0], [3, 0], [5, 2], [9, 1], [0, 10]],),
+    ]
     while len(uniq(cases)) < 6:
         p, seq = start, []
         for _ in range(r.randint(2, 6)):
@@ -239,13 +244,15 @@ def josephus(key: Any, r: random.Random) -> Draft:
 @template(
     "simulation.bank",
     "medium",
+    # For "refused" only start + overdraft matters, so that variant always starts at 0.
     [
         (o, start, out)
         for o in (0, 10, 50, 100)
         for start in (0, 100)
         for out in ("balance", "refused")
+        if start == 0 or out == "balance"
     ],
-    (12, 3),
+    (9, 3),
     group=lambda key: key[2],
 )
 def bank(key: Any, r: random.Random) -> Draft:
@@ -276,7 +283,13 @@ def bank(key: Any, r: random.Random) -> Draft:
                 bad += 1
         return bal if out == "balance" else bad
 
-    cases = [([],), ([-5],), ([50, -20, -40],), ([-200, 300, -150],)]
+    cases = [
+        ([],),
+        ([-5],),
+        ([50, -20, -40],),
+        ([-200, 300, -150],),
+        ([-5, -10, -50, -45, 200, -330],),
+    ]
     while len(uniq(cases)) < 6:
         cases.append(([r.randint(-120, 100) for _ in range(r.randint(2, 7))],))
     return Draft(
@@ -340,7 +353,15 @@ def match(key: Any, r: random.Random) -> Draft:
             return "A" if a > b else "B" if b > a else "draw"
         return a - b if mode == "diff" else best
 
-    cases = [("",), ("A",), ("B" * k + "A" * k,), ("AB" * 3,)]
+    cases = [
+        ("",),
+        ("A",),
+        ("B" * k + "A" * k,),
+        ("AB" * 3,),
+        ("AABBB",),
+        ("BBAAAA",),
+        ("A" * (k - 1) + "B" * k,),
+    ]
     while len(uniq(cases)) < 6:
         cases.append(("".join(pick(r, "AB") for _ in range(r.randint(3, 12))),))
     return Draft(

@@ -14,6 +14,8 @@ training problems are to each other.
 from __future__ import annotations
 
 import ast
+import copy
+import json
 import re
 import statistics
 from collections import Counter
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rltf.records import Problem
+from rltf.tasks.builtin._core import stable_hash
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -92,6 +95,42 @@ def near_duplicates(train: Sequence[Problem], test: Sequence[Problem]) -> dict[s
     }
 
 
+# Templates whose siblings are only defined on their own inputs (a 3-command register machine
+# also runs the 2-command programs): a sibling that agrees there is the same task, not a miss.
+DOMAIN_TEMPLATES = frozenset({"simulation.register", "parsing.expression"})
+
+
+def sibling_misses(entries: Sequence[Any], siblings: int = 10) -> tuple[int, int, Counter[str]]:
+    """How well tests tell a problem from its siblings (other keys of the same template): for each
+    problem, ``siblings`` other keys (seeded choice) are built, and a *miss* is a sibling whose
+    oracle gives the same expected value on every test input. Returns (misses, pairs, misses by
+    template). A wrong program that a test suite cannot reject would earn a false reward in RL."""
+    from rltf.tasks.builtin._core import rng_for
+
+    misses: Counter[str] = Counter()
+    pairs = 0
+    for e in entries:
+        t = e.template
+        if t.id in DOMAIN_TEMPLATES:
+            continue
+        others = sorted(
+            (k for k in t.space if k != e.key), key=lambda k: stable_hash(t.id, e.key, k)
+        )
+        for key in others[:siblings]:
+            oracle = t.build(key, rng_for("sibling", t.id, key)).oracle
+            pairs += 1
+            try:
+                same = all(_same(oracle, e.draft.oracle, args) for args in e.draft.inputs)
+            except Exception:  # the sibling is undefined on some input: told apart
+                same = False
+            misses[t.id] += same
+    return sum(misses.values()), pairs, +misses
+
+
+def _same(f: Any, g: Any, args: tuple[Any, ...]) -> bool:
+    return bool(json.dumps(f(*copy.deepcopy(args))) == json.dumps(g(*copy.deepcopy(args))))
+
+
 def counts(problems: Sequence[Problem]) -> dict[str, Counter[str]]:
     return {
         "family": Counter(str(p.meta["family"]) for p in problems),
@@ -102,7 +141,7 @@ def counts(problems: Sequence[Problem]) -> dict[str, Counter[str]]:
 
 def main() -> None:
     from rltf.tasks.builtin import load_builtin
-    from rltf.tasks.builtin.basic import FAMILY_MODULES, templates
+    from rltf.tasks.builtin.basic import FAMILY_MODULES, generate, templates
 
     train, test = load_builtin("basic", "train"), load_builtin("basic", "test")
     c_tr, c_te = counts(train), counts(test)
@@ -126,6 +165,11 @@ def main() -> None:
             f"| {name} | {d['mean']} | {d['median']} | {d['p90']} | {d['max']} "
             f"| {nd[f'{key}_at_least_0.9']} |"
         )
+    data = generate()
+    missed, pairs, by_template = sibling_misses([*data["train"], *data["test"]])
+    print(f"\nsibling problems not told apart by the tests: {missed} of {pairs} pairs")
+    for tid, n in by_template.most_common():
+        print(f"  {tid}: {n}")
 
 
 if __name__ == "__main__":
