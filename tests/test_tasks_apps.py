@@ -90,3 +90,8 @@ def test_apps_tests_field_errors(raw: str, field: str) -> None:
 def test_missing_path() -> None:
     with pytest.raises(FileNotFoundError):
         load_dataset("apps:/nonexistent/apps")
+
+
+def test_export_file_split_mismatch_is_an_error() -> None:
+    with pytest.raises(RecordError, match="holds split 'test', not 'train'"):
+        load_dataset(f"apps:{FIX / 'apps_export' / 'test.jsonl'}:train")

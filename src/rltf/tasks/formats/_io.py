@@ -7,7 +7,7 @@ import gzip
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +22,15 @@ def open_text(path: Path) -> IO[str]:
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8")
     return path.open(encoding="utf-8")
+
+
+class Excluded(Exception):
+    """A well-formed row that is left out on purpose (no tests, another split): counted by
+    reason in the load report, never an error and never silent."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -88,3 +97,32 @@ class LoadReport:
         if self.n_skipped:
             parts.append(f"skipped {self.n_skipped} invalid rows")
         log.info("%s: %d problems (%s)", self.source, len(problems), "; ".join(parts))
+
+
+def collect(
+    rows: Iterable[tuple[str, Any]],
+    convert: Callable[[Any, str], Problem],
+    report: LoadReport,
+) -> list[Problem]:
+    """The loop every loader shares: convert each ``(where, row)``, reject duplicate ids, count
+    exclusions, and raise (or, under ``skip_invalid``, record) invalid rows. Logs the tally."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for where, row in rows:
+        report.read += 1
+        try:
+            problem = convert(check_json(row), where)
+            if problem.id in seen:
+                raise RecordError(
+                    where, "id", f"duplicate id {problem.id!r} (first at {seen[problem.id]})"
+                )
+        except Excluded as e:
+            report.exclude(e.reason)
+            continue
+        except RecordError as e:
+            report.invalid(e)
+            continue
+        seen[problem.id] = where
+        problems.append(problem)
+    report.log(problems)
+    return problems

@@ -32,14 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from rltf.records import CallCase, CallTests, Problem, RecordError, StdioCase, StdioTests, Tests
-from rltf.tasks.formats._io import InvalidRow, LoadReport, check_json, iter_jsonl
+from rltf.tasks.formats._io import Excluded, InvalidRow, LoadReport, collect, iter_jsonl
 
 APPS_SPLITS = frozenset({"train", "test"})
 NO_TESTS = "no tests (input_output missing or empty)"
-
-
-class NoTests(Exception):
-    """A problem that has no usable tests: excluded and counted, not an error."""
+SPLIT_KEY = "__split__"
 
 
 def load_apps(
@@ -54,40 +51,20 @@ def load_apps(
         raise FileNotFoundError(f"{path}: no such file or directory")
     report = LoadReport(f"apps:{path}" + (f":{split}" if split else ""), skip_invalid, skipped)
     rows = _jsonl_rows(path, split) if path.is_file() else _dir_rows(path, split)
-    problems: list[Problem] = []
-    seen: dict[str, str] = {}
-    for where, row, default_split in rows:
-        report.read += 1
-        try:
-            problem = apps_problem(check_json(row), where, default_split)
-            if problem.id in seen:
-                raise RecordError(
-                    where,
-                    "problem_id",
-                    f"duplicate id {problem.id!r} (first at {seen[problem.id]})",
-                )
-        except NoTests:
-            report.exclude(NO_TESTS)
-            continue
-        except RecordError as e:
-            report.invalid(e)
-            continue
-        seen[problem.id] = where
-        problems.append(problem)
-    report.log(problems)
-    return problems
+    return collect(rows, apps_problem, report)
 
 
-def _jsonl_rows(path: Path, split: str | None) -> Iterator[tuple[str, Any, str]]:
+def _jsonl_rows(path: Path, split: str | None) -> Iterator[tuple[str, Any]]:
     # The export has one file per split; name it from the file (train.jsonl / test.jsonl).
     stem = path.name.split(".")[0]
     if split is not None and stem in APPS_SPLITS and split != stem:
-        raise ValueError(f"apps:{path}: the file holds split {stem!r}, not {split!r}")
-    for lineno, row in iter_jsonl(path):
-        yield f"{path}:{lineno}", row, split or stem
+        raise RecordError(str(path), "<split>", f"the file holds split {stem!r}, not {split!r}")
+    return (
+        (f"{path}:{lineno}", _with_split(row, split or stem)) for lineno, row in iter_jsonl(path)
+    )
 
 
-def _dir_rows(root: Path, split: str | None) -> Iterator[tuple[str, Any, str]]:
+def _dir_rows(root: Path, split: str | None) -> Iterator[tuple[str, Any]]:
     if (root / "question.txt").is_file():  # a single problem directory
         split_dirs = [root.parent]
         problem_dirs: list[list[Path]] = [[root]]
@@ -108,10 +85,15 @@ def _dir_rows(root: Path, split: str | None) -> Iterator[tuple[str, Any, str]]:
     for split_dir, dirs in zip(split_dirs, problem_dirs, strict=True):
         for d in dirs:
             try:
-                row: Any = _read_dir(d)
+                row: Any = _with_split(_read_dir(d), split_dir.name)
             except RecordError as e:
                 row = InvalidRow(e)
-            yield str(d), row, split_dir.name
+            yield str(d), row
+
+
+def _with_split(row: Any, split: str) -> Any:
+    # The split is not an APPS field; it travels with the row (ids are apps/<split>/<id>).
+    return {**row, SPLIT_KEY: split} if isinstance(row, Mapping) else row
 
 
 def _read_dir(d: Path) -> dict[str, Any]:
@@ -137,10 +119,11 @@ def _read_dir(d: Path) -> dict[str, Any]:
     return row
 
 
-def apps_problem(row: Any, where: str, split: str) -> Problem:
+def apps_problem(row: Any, where: str, split: str | None = None) -> Problem:
     """Convert one APPS row (export layout; directory rows are read into the same shape)."""
     if not isinstance(row, Mapping):
         raise RecordError(where, "<record>", f"expected a JSON object, got {type(row).__name__}")
+    split = split or str(row.get(SPLIT_KEY) or "train")
     pid = row.get("problem_id")
     if isinstance(pid, bool) or not isinstance(pid, int | str):
         raise RecordError(where, "problem_id", "missing" if pid is None else "expected int or str")
@@ -173,13 +156,13 @@ def apps_problem(row: Any, where: str, split: str) -> Problem:
 def apps_tests(raw: Any, where: str) -> Tests:
     """Parse APPS ``input_output`` (a JSON string or an already-parsed object)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise NoTests
+        raise Excluded(NO_TESTS)
     io = _json(raw, where, "input_output") if isinstance(raw, str) else raw
     if not isinstance(io, Mapping):
         raise RecordError(where, "input_output", "expected a JSON object")
     inputs, outputs = io.get("inputs"), io.get("outputs")
     if not inputs and not outputs:
-        raise NoTests
+        raise Excluded(NO_TESTS)
     if not isinstance(inputs, list) or not isinstance(outputs, list):
         raise RecordError(where, "input_output", "'inputs' and 'outputs' must be lists")
     if len(inputs) != len(outputs):

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rltf.records import Problem, RecordError
-from rltf.tasks.formats._io import LoadReport
-from rltf.tasks.formats.apps import NO_TESTS, NoTests, apps_problem
+from rltf.tasks.formats._io import LoadReport, collect
+from rltf.tasks.formats.apps import apps_problem
 from rltf.tasks.formats.humaneval import humaneval_problem
 from rltf.tasks.formats.mbpp import mbpp_problem
 
@@ -66,29 +67,26 @@ def load_hf(
     else:
         parts = [(split or "train", data)]
     report = LoadReport(source, skip_invalid, skipped)
-    problems: list[Problem] = []
-    seen: dict[str, str] = {}
-    for split_name, ds in parts:
-        convert = detect_schema(ds.column_names, f"{source}[{split_name}]")
-        for i, row in enumerate(ds):
-            report.read += 1
-            where = f"{source}[{split_name}][{i}]"
-            try:
-                problem = convert(row, where, split_name, i)
-                if problem.id in seen:
-                    raise RecordError(
-                        where, "id", f"duplicate id {problem.id!r} (first at {seen[problem.id]})"
-                    )
-            except NoTests:
-                report.exclude(NO_TESTS)
-                continue
-            except RecordError as e:
-                report.invalid(e)
-                continue
-            seen[problem.id] = where
-            problems.append(problem)
-    report.log(problems)
-    return problems
+    rows = (
+        (f"{source}[{split_name}][{i}]", _Row(convert, split_name, i, row))
+        for split_name, ds in parts
+        for convert in [detect_schema(ds.column_names, f"{source}[{split_name}]")]
+        for i, row in enumerate(ds)
+    )
+    return collect(rows, _Row.convert_at, report)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One dataset row with the converter its split's schema calls for."""
+
+    convert: Converter
+    split: str
+    index: int
+    data: Mapping[str, Any]
+
+    def convert_at(self, where: str) -> Problem:
+        return self.convert(self.data, where, self.split, self.index)
 
 
 def detect_schema(columns: Iterable[str], where: str) -> Converter:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from rltf.records import AssertTests, Problem, RecordError
-from rltf.tasks.formats._io import LoadReport, check_json, iter_jsonl
+from rltf.tasks.formats._io import LoadReport, collect, iter_jsonl
 
 FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
 
@@ -52,22 +52,8 @@ def load_humaneval(
 ) -> list[Problem]:
     path = default_path() if path is None else Path(path)
     report = LoadReport(f"humaneval:{path}", skip_invalid, skipped)
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for lineno, obj in iter_jsonl(path):
-        report.read += 1
-        where = f"{path}:{lineno}"
-        try:
-            problem = humaneval_problem(check_json(obj), where)
-            if problem.id in seen:
-                raise RecordError(where, "task_id", f"duplicate task_id {problem.id!r}")
-        except RecordError as e:
-            report.invalid(e)
-            continue
-        seen.add(problem.id)
-        problems.append(problem)
-    report.log(problems)
-    return problems
+    rows = ((f"{path}:{lineno}", obj) for lineno, obj in iter_jsonl(path))
+    return collect(rows, humaneval_problem, report)
 
 
 def humaneval_problem(row: Any, where: str) -> Problem:

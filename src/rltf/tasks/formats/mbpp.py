@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rltf.records import AssertTests, Problem, RecordError
-from rltf.tasks.formats._io import LoadReport, check_json, iter_jsonl
+from rltf.tasks.formats._io import Excluded, LoadReport, collect, iter_jsonl
 
 MBPP_SPLITS: dict[str, range | None] = {
     "prompt": range(1, 11),
@@ -44,25 +44,15 @@ def load_mbpp(
         raise ValueError(f"mbpp: unknown split {split!r} (expected {', '.join(MBPP_SPLITS)})")
     path = Path(path)
     report = LoadReport(f"mbpp:{path}:{split}", skip_invalid, skipped)
-    problems: list[Problem] = []
-    seen: set[str] = set()
     ids = MBPP_SPLITS[split]
-    for where, row in _rows(path):
-        report.read += 1
-        try:
-            problem = mbpp_problem(check_json(row), where, include_challenge=include_challenge)
-            if problem.id in seen:
-                raise RecordError(where, "task_id", f"duplicate task_id {problem.id!r}")
-        except RecordError as e:
-            report.invalid(e)
-            continue
-        seen.add(problem.id)
+
+    def convert(row: Any, where: str) -> Problem:
+        problem = mbpp_problem(row, where, include_challenge=include_challenge)
         if ids is not None and problem.meta["task_id"] not in ids:
-            report.exclude(f"not in split {split!r}")
-            continue
-        problems.append(problem)
-    report.log(problems)
-    return problems
+            raise Excluded(f"not in split {split!r}")
+        return problem
+
+    return collect(_rows(path), convert, report)
 
 
 def _rows(path: Path) -> Iterator[tuple[str, Any]]:
