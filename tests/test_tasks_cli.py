@@ -64,7 +64,7 @@ def test_show_spec_slash_id(capsys: pytest.CaptureFixture[str]) -> None:
     # an id with slashes under a path spec
     assert main(["datasets", "show", f"apps:{FIX / 'apps'}/apps/test/0000"]) == 0
     out = capsys.readouterr().out
-    assert "sortList(*[[3, 1, 2]]) -> [[1, 2, 3]]" in out
+    assert "sortList([3, 1, 2]) -> [[1, 2, 3]]" in out
     assert "Use Call-Based format" in out
 
 

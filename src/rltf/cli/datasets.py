@@ -198,7 +198,8 @@ def render_tests(problem: Problem, max_cases: int = 5, max_chars: int = 300) -> 
         n = len(t.asserts)
     elif isinstance(t, CallTests):
         lines += [
-            f"{t.fn_name}(*{_short(list(c.args), max_chars)}) -> {_short(c.expected, max_chars)}"
+            f"{t.fn_name}({_clip(', '.join(json.dumps(a) for a in c.args), max_chars)})"
+            f" -> {_short(c.expected, max_chars)}"
             for c in t.cases[:max_cases]
         ]
         n = len(t.cases)
