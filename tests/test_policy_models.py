@@ -77,6 +77,10 @@ def test_tiny_models_load_as_ordinary_hf_models(model_dir):
     assert policy.is_seq2seq == config.is_encoder_decoder
     assert policy.model.dtype == torch.float32 and policy.device.type == "cpu"
     assert not policy.model.training and policy.version == 0
+    eval_scores = logprobs_of(policy)
+    policy.model.train()  # no dropout in tiny models: train-mode log-probs equal generation's
+    torch.testing.assert_close(logprobs_of(policy), eval_scores)
+    policy.model.eval()
     # byte-level: any text round-trips, including characters never seen in training
     text = "λx: 変数 ✓"
     ids = policy.tokenizer(text, add_special_tokens=False)["input_ids"]

@@ -78,11 +78,14 @@ def build_tiny_model(
     n_head: int = 4,
     n_positions: int = 1024,
     seed: int = 0,
+    dropout: float = 0.0,
 ) -> Path:
     """Train a tokenizer on ``corpus``, create a small ``arch`` model and save both to ``out_dir``.
 
     Deterministic given ``corpus`` and ``seed`` (the global RNG is left untouched). Returns the
-    directory, loadable with :func:`rltf.policy.load_policy`.
+    directory, loadable with :func:`rltf.policy.load_policy`. ``dropout`` defaults to 0 so that
+    the learner's log-probs in train mode equal the sampler's (RL fine-tuning usually disables
+    dropout for this reason, e.g. TRL).
     """
     from transformers import GPT2Config, GPT2LMHeadModel, T5Config, T5ForConditionalGeneration
 
@@ -105,6 +108,9 @@ def build_tiny_model(
                 bos_token_id=ids[BOS],
                 eos_token_id=ids[EOS],
                 pad_token_id=ids[PAD],
+                resid_pdrop=dropout,
+                embd_pdrop=dropout,
+                attn_pdrop=dropout,
             )
             model = GPT2LMHeadModel(gcfg)
         else:
@@ -117,6 +123,7 @@ def build_tiny_model(
                 num_heads=n_head,
                 pad_token_id=ids[PAD],
                 eos_token_id=ids[EOS],
+                dropout_rate=dropout,
             )
             # transformers 5: generate() and the learner need it; T5 starts decoding from <pad>.
             tcfg.decoder_start_token_id = ids[PAD]
