@@ -208,6 +208,9 @@ def test_bad_arguments_are_reported(policy):
         policy.generate(PROMPTS, IDS, GenerationConfig(top_p=0))
     with pytest.raises(ValueError, match="prompts but"):
         policy.token_logprobs([[1]], [])
+    if not policy.is_seq2seq:  # GPT-2 has learned positions: its context is a hard limit
+        with pytest.raises(ValueError, match="'add'.*context of 1024"):
+            policy.generate(PROMPTS[:1], IDS[:1], GenerationConfig(max_new_tokens=1020))
 
 
 def test_max_prompt_tokens_keeps_the_end_of_the_prompt(policy):

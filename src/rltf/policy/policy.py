@@ -110,6 +110,7 @@ class Policy:
         if n < 1:
             raise ValueError(f"generate: n must be >= 1, got {n}")
         encoded = [self.encode_prompt(p, gen.max_prompt_tokens) for p in prompts]
+        self._check_length(encoded, problem_ids, gen)
         stops = [tuple(dict.fromkeys((*gen.stop, *p.stop))) for p in prompts]
         generator = None
         if gen.seed is not None:
@@ -141,6 +142,22 @@ class Policy:
         finally:
             self.model.train(was_training)
         return samples
+
+    def _check_length(
+        self, encoded: list[list[int]], problem_ids: Sequence[str], gen: GenerationConfig
+    ) -> None:
+        """A causal model cannot attend past its context window (GPT-2's learned positions would
+        fail deep inside torch): say which problem and what to change instead."""
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if self.is_seq2seq or not isinstance(limit, int):
+            return
+        for ids, pid in zip(encoded, problem_ids, strict=True):
+            if len(ids) + gen.max_new_tokens > limit:
+                raise ValueError(
+                    f"problem {pid!r}: {len(ids)} prompt tokens + max_new_tokens="
+                    f"{gen.max_new_tokens} exceed the model's context of {limit} tokens; "
+                    "set generation max_prompt_tokens (keeps the end of the prompt)"
+                )
 
     def _stop_checker(self, stops: list[tuple[str, ...]]) -> Any:
         """Early exit for rows that produced a stop string: decode only a tail long enough to hold
