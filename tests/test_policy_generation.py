@@ -209,7 +209,7 @@ def test_bad_arguments_are_reported(policy):
     with pytest.raises(ValueError, match="prompts but"):
         policy.token_logprobs([[1]], [])
     if not policy.is_seq2seq:  # GPT-2 has learned positions: its context is a hard limit
-        with pytest.raises(ValueError, match="'add'.*context of 1024"):
+        with pytest.raises(ValueError, match=r"'add'.*context of 1024"):
             policy.generate(PROMPTS[:1], IDS[:1], GenerationConfig(max_new_tokens=1020))
 
 
