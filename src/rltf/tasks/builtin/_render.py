@@ -167,7 +167,8 @@ def render(
         )
         return " ".join(parts).replace(" \n", "\n"), stdio_program(d), StdioTests(cases)
     if difficulty != "easy":
-        i = len(d.inputs) - 1  # the last input is a random, typical one
+        # The last input with a non-trivial answer (not 0, "", [] or False): random inputs come last.
+        i = max((j for j, e in enumerate(expected) if e), default=len(expected) - 1)
         call = f"{d.fn}({', '.join(lit(v) for v in d.inputs[i])})"
         parts.append(f"For example, `{call}` returns `{lit(expected[i])}`.")
     statement = " ".join(parts)

@@ -117,7 +117,10 @@ def sibling_misses(entries: Sequence[Any], siblings: int = 10) -> tuple[int, int
             (k for k in t.space if k != e.key), key=lambda k: stable_hash(t.id, e.key, k)
         )
         for key in others[:siblings]:
-            oracle = t.build(key, rng_for("sibling", t.id, key)).oracle
+            sibling = t.build(key, rng_for("sibling", t.id, key))
+            if len(sibling.args) != len(e.draft.args):  # another signature: another task
+                continue
+            oracle = sibling.oracle
             pairs += 1
             try:
                 same = all(_same(oracle, e.draft.oracle, args) for args in e.draft.inputs)
