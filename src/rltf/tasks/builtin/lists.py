@@ -76,7 +76,7 @@ def keep(key: Any, r: random.Random) -> Draft:
     )
 
 
-REDUCE = {
+REDUCE: dict[str, tuple[str, str, Callable[[list[int]], int]]] = {
     "sum": ("sum({g})", "the sum of", sum),
     "count": ("len([{g}])", "how many there are of", len),
     "max": ("max([{g}], default=0)", "the largest of", lambda v: max(v, default=0)),
@@ -95,7 +95,6 @@ def reduce_filter(key: Any, r: random.Random) -> Draft:
     red, p = key
     xs = pick(r, LIST_NAMES)
     code, words, agg = REDUCE[red]
-    assert callable(agg)
     pf = pred_fn(p)
     gen = f"x for x in {xs} if {pred_code(p, 'x')}"
     note = "If there is no such element, return 0." if red in ("max", "min") else ""
