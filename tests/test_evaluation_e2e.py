@@ -14,20 +14,6 @@ DATASET = f"jsonl:{FIXTURES / 'tiny.jsonl'}"
 PROGRAMS = FIXTURES / "programs.jsonl"
 
 
-@pytest.fixture
-def counting_pool(monkeypatch):
-    """The real ExecutionPool, counting submissions (evaluate() creates its pool lazily)."""
-    submitted: list[str] = []
-
-    class CountingPool(rltf.execution.ExecutionPool):
-        def submit(self, problem, program, mode="train"):
-            submitted.append(problem.id)
-            return super().submit(problem, program, mode=mode)
-
-    monkeypatch.setattr(rltf.execution, "ExecutionPool", CountingPool)
-    return submitted
-
-
 def evaluate_programs(out: Path) -> int:
     return main(
         [
@@ -37,10 +23,12 @@ def evaluate_programs(out: Path) -> int:
     )  # fmt: skip
 
 
-def test_evaluate_programs_file_end_to_end_and_resume(tmp_path, counting_pool, capsys):
+def test_evaluate_programs_file_end_to_end_and_resume(tmp_path, pool_calls, capsys):
     out = tmp_path / "eval"
     assert evaluate_programs(out) == 0
-    assert len(counting_pool) == 6
+    assert len(pool_calls["submitted"]) == 6
+    [(workers, config)] = pool_calls["created"]
+    assert workers == 2 and config.timeout_per_test == 1.0
     printed = capsys.readouterr()
     assert "pass@1 33.33%" in printed.out and "pass@5 not reported: k > n = 2" in printed.err
 
@@ -67,13 +55,46 @@ def test_evaluate_programs_file_end_to_end_and_resume(tmp_path, counting_pool, c
 
     # rerun: nothing is executed again, same report
     before = (out / "results.jsonl").read_text()
-    counting_pool.clear()
+    pool_calls["submitted"].clear()
     assert evaluate_programs(out) == 0
-    assert counting_pool == []
+    assert pool_calls["submitted"] == []
     assert (out / "results.jsonl").read_text() == before
     again = json.loads((out / "report.json").read_text())
     assert again["pass_at_k"] == report["pass_at_k"] and again["outcomes"] == report["outcomes"]
     assert len(read_results(out / "results.jsonl")) == 6
+
+
+@pytest.fixture(scope="module")
+def shared_pool():
+    # One real pool for the module: starting and closing a pool costs seconds, which every
+    # `rltf evaluate` run would otherwise pay. Timeout 1 s, as the commands below ask for.
+    config = rltf.execution.ExecutionConfig(timeout_per_test=1.0)
+    with rltf.execution.ExecutionPool(workers=2, config=config) as pool:
+        yield pool
+
+
+@pytest.fixture
+def pool_calls(monkeypatch, shared_pool):
+    """Every `rltf evaluate` in the test uses the shared pool; returns the log of its creations
+    (workers, config) and submissions (problem ids)."""
+    calls: dict[str, list] = {"created": [], "submitted": []}
+
+    class Shared:
+        def __init__(self, workers=None, config=None):
+            calls["created"].append((workers, config))
+
+        def submit(self, problem, program, mode="train"):
+            calls["submitted"].append(problem.id)
+            return shared_pool.submit(problem, program, mode=mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+    monkeypatch.setattr(rltf.execution, "ExecutionPool", Shared)
+    return calls
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +107,7 @@ def tiny_model(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny"), corpus, n_layer=1, n_embd=32)
 
 
-def test_generate_then_evaluate_and_evaluate_model(tiny_model, tmp_path):
+def test_generate_then_evaluate_and_evaluate_model(tiny_model, tmp_path, pool_calls):
     sampling = ["--n", "2", "--temperature", "1.0", "--max-new-tokens", "16", "--seed", "3"]
     progs = tmp_path / "progs.jsonl"
     assert (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from rltf.cli.generate import (
     add_dataset_args,
@@ -26,6 +27,9 @@ from rltf.cli.generate import (
 from rltf.config import ConfigError
 from rltf.evaluation.passk import parse_ks
 from rltf.evaluation.records import read_programs
+
+if TYPE_CHECKING:
+    from rltf.execution import ExecutionConfig
 
 log = logging.getLogger("rltf")
 
@@ -129,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def execution_config(timeout: float | None):  # type: ignore[no-untyped-def]
+def execution_config(timeout: float | None) -> ExecutionConfig:
     """The sandbox settings; ``--timeout`` sets the per-test limit (and lifts the per-program limit
     to at least that)."""
     import dataclasses
