@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import importlib
 import signal
 import sys
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from rltf.execution.codec import NotPlain, ProtocolError, decode, encode
@@ -73,8 +75,10 @@ def program_exception(info: dict[str, Any]) -> ProgramException:
     cls = _EXC_CLASSES.get(name)
     if cls is None:
         base = getattr(builtins, name, None)
-        ok = isinstance(base, type) and issubclass(base, Exception)
-        cls = type(name, (base, ProgramException) if ok else (ProgramException,), {})
+        bases: tuple[type, ...] = (ProgramException,)
+        if isinstance(base, type) and issubclass(base, Exception):
+            bases = (base, ProgramException)
+        cls = type(name, bases, {})
         _EXC_CLASSES[name] = cls
     exc = cls(str(info.get("message", "")))
     exc.info = info
@@ -96,7 +100,9 @@ class Remote:
         return {"ref": self._ref} if self._ref is not None else {"name": self._name}
 
     def _do(self, action: str, payload: bytes = b"", **extra: Any) -> Any:
-        header, data = self._rpc({"op": "rpc", "action": action, **self._target(), **extra}, payload)
+        header, data = self._rpc(
+            {"op": "rpc", "action": action, **self._target(), **extra}, payload
+        )
         if "error" in header:
             raise program_exception(header["error"] if isinstance(header["error"], dict) else {})
         if "nonplain" in header:
@@ -140,21 +146,22 @@ class Remote:
     def _refuse(self, *args: Any) -> Any:
         raise NonPlainValue(f"the program returned a non-plain value ({self._type or 'object'})")
 
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __contains__ = _refuse  # type: ignore[assignment]
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __contains__ = _refuse
 
     def __repr__(self) -> str:
         return f"<program {self._type or self._name}>"
 
 
-def referenced_names(tests: AssertTests) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def compiled(tests: AssertTests) -> tuple[frozenset[str], CodeType, tuple[CodeType, ...]]:
+    """Names the test code mentions, and its code objects (cached: k samples share a problem).
+    A SyntaxError here is the dataset's fault (reported as a sandbox error)."""
     names: set[str] = set()
     for src in (tests.setup, *tests.asserts):
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
-        names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return names
+        names |= {n.id for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Name)}
+    setup = compile(tests.setup, "<setup>", "exec")
+    asserts = tuple(compile(a, f"<assert {i}>", "exec") for i, a in enumerate(tests.asserts))
+    return frozenset(names), setup, asserts
 
 
 class AssertSession:
@@ -162,10 +169,11 @@ class AssertSession:
 
     def __init__(self, tests: AssertTests) -> None:
         self.tests = tests
+        names, setup, self.codes = compiled(tests)
         self.ns: dict[str, Any] = {"__name__": "__test__", "__builtins__": builtins}
-        exec(compile(tests.setup, "<setup>", "exec"), self.ns)  # dataset code: trusted
+        exec(setup, self.ns)  # dataset code: trusted
         self.protected = set(self.ns) | set(dir(builtins))
-        self.wanted = sorted(referenced_names(tests) - self.protected)
+        self.wanted = sorted(names - self.protected)
         self.helpers: list[str] = []
 
     def program_names(self) -> list[str]:
@@ -206,7 +214,7 @@ class AssertSession:
 
     def run(self, index: int, seconds: float) -> None:
         """Execute assert ``index`` here with a wall-clock alarm. Raises what the test raises."""
-        code = compile(self.tests.asserts[index], f"<assert {index}>", "exec")
+        code = self.codes[index]
         armed = [True]
 
         def on_alarm(signum: int, frame: Any) -> None:

@@ -10,6 +10,7 @@ loaded there.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import itertools
 import os
 import sys
@@ -111,18 +112,17 @@ class Harness:
         finally:
             os.close(fd)
         # Python's own POSIX defaults: newline "\n" (no translation), strict UTF-8.
-        sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", newline="\n", closefd=False)
-        sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", newline="\n", closefd=False)
-        sys.stderr = sys.__stderr__ = open(
-            2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1
-        )
+        stdin = open(0, encoding="utf-8", newline="\n", closefd=False)  # noqa: SIM115
+        stdout = open(1, "w", encoding="utf-8", newline="\n", closefd=False)  # noqa: SIM115
+        stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+        sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+        # Programs that write to sys.__stdout__ must reach the same capture.
+        vars(sys).update(__stdin__=stdin, __stdout__=stdout, __stderr__=stderr)
 
     def _stdout(self) -> tuple[dict[str, Any], bytes]:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(BaseException):
                 stream.flush()
-            except BaseException:
-                pass
         size = os.fstat(self.out_fd).st_size
         return {"size": size}, os.pread(self.out_fd, min(size, self.out_cap), 0)
 
@@ -157,7 +157,9 @@ class Harness:
                 tname = "object"
             return {"ok": 1, "ref": ref, "type": tname, "callable": callable(value)}, b""
         if len(data) > self.out_cap:
-            return {"error": {"type": "OutputLimit", "message": "value too large", "line": None}}, b""
+            return {
+                "error": {"type": "OutputLimit", "message": "value too large", "line": None}
+            }, b""
         return {"ok": 1}, data
 
     # -- operations -----------------------------------------------------------------------
@@ -261,7 +263,13 @@ class Harness:
         else:
             name = str(header.get("name"))
             if name not in self.module.__dict__:
-                return {"error": {"type": "NameError", "message": f"name '{name}' is not defined", "line": None}}, b""
+                return {
+                    "error": {
+                        "type": "NameError",
+                        "message": f"name '{name}' is not defined",
+                        "line": None,
+                    }
+                }, b""
             target = self.module.__dict__[name]
         try:
             if action == "call":

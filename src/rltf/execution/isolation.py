@@ -8,6 +8,7 @@ system calls on rlimits, setuid, Landlock and seccomp. Each primitive reports fa
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -41,6 +42,7 @@ MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER = 1, 38, 22, 36
 SECCOMP_MODE_FILTER = 2
 O_PATH = getattr(os, "O_PATH", 0o10000000)
+SETUP_FAILED = 71  # exit status of a child whose isolation could not be applied
 
 
 def _check(ret: int, what: str) -> int:
@@ -154,7 +156,21 @@ def open_unreadable_sys_path() -> dict[str, int]:
 
 
 def remap_sys_path(fds: dict[str, int]) -> None:
-    sys.path[:] = [f"/proc/self/fd/{fds[p]}" if p in fds else p for p in sys.path]
+    """Point sys.path, and the ``__path__`` of packages already imported (their submodules are
+    found there, not on sys.path), at the descriptors. Done once in the zygote (root reads the
+    same paths); children inherit the descriptors under the same numbers."""
+
+    def remap(path: str) -> str:
+        for prefix, fd in fds.items():
+            if path == prefix or path.startswith(prefix + os.sep):
+                return f"/proc/self/fd/{fd}" + path[len(prefix) :]
+        return path
+
+    sys.path[:] = [remap(p) for p in sys.path]
+    for module in list(sys.modules.values()):
+        paths = getattr(module, "__path__", None)
+        if type(paths) is list:
+            paths[:] = [remap(p) if type(p) is str else p for p in paths]
     sys.path_importer_cache.clear()
 
 
@@ -242,17 +258,42 @@ class SeccompProgram:
 
 
 def build_seccomp() -> SeccompProgram:
-    """Compile the filter. Raises ImportError/OSError where pyseccomp or libseccomp is missing."""
-    import tempfile
+    """Compile the filter in a throwaway child (so that neither libseccomp nor pyseccomp is mapped
+    into the zygote). Raises OSError where pyseccomp or libseccomp is missing."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            os.write(w, _compile_seccomp())
+            code = 0
+        except BaseException:
+            pass
+        os._exit(code)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 1 << 16):
+        chunks.append(chunk)
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    bpf = b"".join(chunks)
+    if status != 0 or not bpf or len(bpf) % 8:
+        raise OSError(errno.ENOSYS, "pyseccomp/libseccomp could not build a filter")
+    return SeccompProgram(bpf)
 
+
+def _compile_seccomp() -> bytes:
+    import tempfile
+    import warnings
+
+    warnings.simplefilter("ignore")
     import pyseccomp as sc
 
     f = sc.SyscallFilter(sc.ALLOW)
     for name in SECCOMP_DENY:
-        try:
+        with contextlib.suppress(OSError, ValueError):  # unknown on this kernel/architecture
             f.add_rule(sc.ERRNO(errno.EPERM), name)
-        except (OSError, ValueError):  # unknown on this kernel/architecture
-            pass
     # clone3 passes its flags in memory seccomp cannot read: make glibc fall back to clone
     # (ENOSYS, not EPERM, or thread creation fails), whose flags we can check.
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
@@ -263,10 +304,7 @@ def build_seccomp() -> SeccompProgram:
     with tempfile.TemporaryFile() as out:
         f.export_bpf(out)
         out.seek(0)
-        bpf = out.read()
-    if not bpf or len(bpf) % 8:
-        raise OSError(errno.EINVAL, "libseccomp produced no BPF program")
-    return SeccompProgram(bpf)
+        return out.read()
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,11 +400,16 @@ class Landlock:
 
 
 def package_dirs(names: tuple[str, ...]) -> list[str]:
-    """Directories of already imported packages (and their bundled ``<name>.libs``)."""
+    """Directories of the given packages (and their bundled ``<name>.libs``), without importing."""
+    import importlib.util
+
     out = []
     for name in names:
-        mod = sys.modules.get(name)
-        for d in getattr(mod, "__path__", None) or []:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for d in (spec.submodule_search_locations or []) if spec else []:
             out.append(d)
             libs = os.path.join(os.path.dirname(d), f"{name}.libs")
             if os.path.isdir(libs):

@@ -51,7 +51,9 @@ class Judge:
 
     # -- child management -----------------------------------------------------------------
 
-    def _request(self, header: dict[str, Any], payload: bytes = b"") -> tuple[dict[str, Any], bytes]:
+    def _request(
+        self, header: dict[str, Any], payload: bytes = b""
+    ) -> tuple[dict[str, Any], bytes]:
         assert self.child is not None
         cap = self.cfg.max_output_bytes + 4096
         return self.child.request(header, payload, self.deadline, cap)
@@ -138,8 +140,8 @@ class Judge:
                 self.session = AssertSession(tests)
             except Exception as e:
                 err = outcomes.error(self.program, "SandboxError", f"test setup failed: {e}", None)
-                obs = [Observation("sandbox_error", error=err)] * n
-                return outcomes.assemble(obs, None, self.worker.isolation)
+                failed = [Observation("sandbox_error", error=err)] * n
+                return outcomes.assemble(failed, None, self.worker.isolation)
         compile_error = None
         try:
             for i in range(n):
@@ -151,15 +153,15 @@ class Judge:
                     break
                 try:
                     self._ensure_child()
-                    obs = self._run_test(i)
+                    observation = self._run_test(i)
                 except LoadFailed as e:
                     if e.compile_error:
                         compile_error = e.error
                     outcome = e.outcome if e.outcome != "compile_error" else "compile_error"
                     observations += [Observation(outcome, 0.0, e.error.message, e.error)] * (n - i)  # type: ignore[arg-type]
                     break
-                observations.append(obs)
-                if self.mode == "eval" and obs.outcome != "passed":
+                observations.append(observation)
+                if self.mode == "eval" and observation.outcome != "passed":
                     break
         finally:
             self._drop_child()

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rltf.execution.isolation import SETUP_FAILED
 from rltf.feedback.categories import SIGNAL, TIMEOUT, categorize, count_lines
 from rltf.records import ErrorInfo, TestOutcome, TestResult, Verdict
-
-SETUP_FAILED = 71  # exit status of a child whose isolation could not be applied (zygote.py)
 
 
 @dataclass

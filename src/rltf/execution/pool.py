@@ -9,6 +9,7 @@ one is started, and the job is retried once; a second failure is a ``sandbox_err
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -176,10 +177,8 @@ class _Slot:
         if proc is None:
             return
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
         proc.wait()
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:

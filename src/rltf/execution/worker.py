@@ -6,6 +6,7 @@ only the worker holds. Talks to the pool over stdin/stdout with framed JSON (cod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,30 +14,87 @@ import socket
 import sys
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rltf.execution.codec import ChannelClosed, ChannelTimeout, Conn, FdConn, ProtocolError
 from rltf.execution.config import ExecutionConfig
-from rltf.execution.judge import Judge
-from rltf.records import Problem
+
+if TYPE_CHECKING:
+    from rltf.records import Problem
 
 PROBLEM_CACHE = 256
+
+
+class ZygoteLink:
+    """The worker's end of one zygote."""
+
+    def __init__(
+        self,
+        cfg: ExecutionConfig,
+        uid: int | None,
+        sweeper_uid: int | None,
+        scratch: str,
+        preload: tuple[str, ...],
+    ) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:  # the zygote: forked before any job reached this process
+            ours.close()
+            from rltf.execution.zygote import zygote_main
+
+            zygote_main(theirs, cfg, uid, sweeper_uid, scratch, preload)
+        theirs.close()
+        self.sock = ours
+        self.conn = FdConn(ours)
+        self.pending = False
+        self.last_status: int | None = None
+        header, _ = self.conn.recv(deadline=time.monotonic() + 120)
+        if header.get("op") != "ready":
+            raise RuntimeError(f"zygote failed to start: {header}")
+        self.isolation: list[str] = list(header.get("isolation", []))
+        self.warnings: list[str] = list(header.get("warnings", []))
+
+    def spawn(self, program: str, cpu_seconds: float) -> int:
+        """Fork a child; return the worker's end of its socket (non-blocking)."""
+        self.conn.send({"op": "spawn", "cpu_seconds": cpu_seconds}, program.encode())
+        header, _ = self.conn.recv(deadline=time.monotonic() + 30)
+        if header.get("op") != "spawned" or not self.conn.fds:
+            raise RuntimeError(f"zygote did not spawn: {header}")
+        fd = self.conn.fds.pop(0)
+        os.set_blocking(fd, False)
+        return fd
+
+    def finish(self) -> None:
+        self.conn.send({"op": "finish"})
+        self.pending = True
+
+    def settle(self) -> int | None:
+        """Read the reply to an earlier ``finish`` (the child is then dead and reaped)."""
+        if self.pending:
+            header, _ = self.conn.recv(deadline=time.monotonic() + 60)
+            if header.get("op") != "finished":
+                raise RuntimeError(f"unexpected zygote reply {header}")
+            self.pending = False
+            status = header.get("status")
+            self.last_status = status if type(status) is int else None
+        return self.last_status
+
+    def close(self) -> None:
+        with contextlib.suppress(
+            OSError, ChannelClosed, ChannelTimeout, ProtocolError, RuntimeError
+        ):
+            self.settle()
+        self.sock.close()
+        os.waitpid(self.pid, 0)
 
 
 class Child:
     """One sandboxed child process, seen from the worker."""
 
-    def __init__(self, worker: Worker, program: str, cpu_seconds: float) -> None:
-        self.worker = worker
-        worker.settle()
-        worker.zconn.send({"op": "spawn", "cpu_seconds": cpu_seconds}, program.encode())
-        header, _ = worker.zconn.recv(deadline=time.monotonic() + 30)
-        if header.get("op") != "spawned" or not worker.zconn.fds:
-            raise RuntimeError(f"zygote did not spawn: {header}")
-        fd = worker.zconn.fds.pop(0)
-        os.set_blocking(fd, False)
-        self.fd = fd
-        self.conn = Conn(fd)
+    def __init__(self, zygote: ZygoteLink, program: str, cpu_seconds: float) -> None:
+        self.zygote = zygote
+        self.fd = zygote.spawn(program, cpu_seconds)
+        self.conn = Conn(self.fd)
         self.finished = False
 
     def request(
@@ -47,64 +105,53 @@ class Child:
 
     def finish(self, wait: bool) -> int | None:
         """Kill everything the program started. With ``wait``, return the child's wait status
-        (else the zygote's reply is read before the next spawn)."""
+        (otherwise the zygote's reply is read before the next spawn)."""
         if not self.finished:
             self.finished = True
             os.close(self.fd)
-            self.worker.zconn.send({"op": "finish"})
-            self.worker.pending_finish = True
-        return self.worker.settle() if wait else None
+            self.zygote.finish()
+        return self.zygote.settle() if wait else None
 
 
 class Worker:
-    def __init__(self, cfg: ExecutionConfig, uid: int | None, sweeper_uid: int | None,
-                 scratch: str) -> None:
-        self.cfg = cfg
-        self.scratch = scratch
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.zygote_pid = os.fork()
-        if self.zygote_pid == 0:  # the zygote: forked before any job reached this process
-            ours.close()
-            from rltf.execution.zygote import zygote_main
+    """Two zygotes: a lean one (standard library) and one that also preloads ``cfg.preload``
+    (numpy). Forking and tearing down a process costs in proportion to its memory, and numpy
+    triples it, so a program that does not mention a preloaded package gets the lean one (it
+    can still import the package, just not for free)."""
 
-            zygote_main(theirs, cfg, uid, sweeper_uid, scratch)
-        theirs.close()
-        self.zsock = ours
-        self.zconn = FdConn(ours)
-        self.pending_finish = False
-        self.last_status: int | None = None
-        header, _ = self.zconn.recv(deadline=time.monotonic() + 120)
-        if header.get("op") != "ready":
-            raise RuntimeError(f"zygote failed to start: {header}")
-        self.isolation: list[str] = list(header.get("isolation", []))
-        self.warnings: list[str] = list(header.get("warnings", []))
+    def __init__(
+        self, cfg: ExecutionConfig, uid: int | None, sweeper_uid: int | None, scratch: str
+    ) -> None:
+        self.cfg = cfg
+        self.lean = ZygoteLink(cfg, uid, sweeper_uid, os.path.join(scratch, "lean"), ())
+        self.full = None
+        if cfg.preload:
+            self.full = ZygoteLink(
+                cfg, uid, sweeper_uid, os.path.join(scratch, "full"), cfg.preload
+            )
+        zygotes = [z for z in (self.lean, self.full) if z is not None]
+        self.isolation = [i for i in self.lean.isolation if all(i in z.isolation for z in zygotes)]
+        self.warnings = list(dict.fromkeys(w for z in zygotes for w in z.warnings))
         self.problems: OrderedDict[str, Problem] = OrderedDict()
 
-    def settle(self) -> int | None:
-        """Read the zygote's reply to an earlier ``finish`` (its child is dead and reaped)."""
-        if self.pending_finish:
-            header, _ = self.zconn.recv(deadline=time.monotonic() + 60)
-            if header.get("op") != "finished":
-                raise RuntimeError(f"unexpected zygote reply {header}")
-            self.pending_finish = False
-            status = header.get("status")
-            self.last_status = status if type(status) is int else None
-        return self.last_status
-
     def spawn(self, program: str, cpu_seconds: float) -> Child:
-        return Child(self, program, cpu_seconds)
+        full = self.full is not None and any(name in program for name in self.cfg.preload)
+        for z in (self.lean, self.full):
+            if z is not None:
+                z.settle()
+        zygote = self.full if full and self.full is not None else self.lean
+        return Child(zygote, program, cpu_seconds)
 
     def judge(self, problem: Problem, program: str, mode: str) -> dict[str, Any]:
+        from rltf.execution.judge import Judge  # imported after the zygotes were forked
+
         verdict = Judge(self, problem, program, mode).run()
         return verdict.to_dict()
 
     def close(self) -> None:
-        try:
-            self.settle()
-            self.zsock.close()
-            os.waitpid(self.zygote_pid, 0)
-        except (OSError, ChannelClosed, ChannelTimeout, ProtocolError, RuntimeError):
-            pass
+        for z in (self.lean, self.full):
+            if z is not None:
+                z.close()
 
 
 def serve(pool: Conn) -> None:
@@ -113,7 +160,8 @@ def serve(pool: Conn) -> None:
         raise RuntimeError("expected an init frame")
     init = json.loads(payload)
     cfg = ExecutionConfig.from_dict(init["config"])
-    os.makedirs(init["scratch"], mode=0o711, exist_ok=True)
+    for sub in ("lean", "full"):
+        os.makedirs(os.path.join(init["scratch"], sub), mode=0o711, exist_ok=True)
     worker = Worker(cfg, init.get("uid"), init.get("sweeper_uid"), init["scratch"])
     pool.send({"op": "ready", "isolation": worker.isolation, "warnings": worker.warnings})
     try:
@@ -124,6 +172,8 @@ def serve(pool: Conn) -> None:
             job = json.loads(payload)
             key = header["key"]
             if job.get("problem") is not None:
+                from rltf.records import Problem
+
                 worker.problems[key] = Problem.from_dict(job["problem"], f"job {header['id']}")
             problem = worker.problems.get(key)
             if problem is None:
@@ -153,10 +203,8 @@ def main() -> None:
     os.dup2(null, 1)
     os.close(null)
     sys.stdout = sys.stderr
-    try:
+    with contextlib.suppress(ChannelClosed, KeyboardInterrupt):
         serve(Conn(rfd, wfd))
-    except (ChannelClosed, KeyboardInterrupt):
-        pass
 
 
 if __name__ == "__main__":
