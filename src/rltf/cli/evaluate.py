@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             programs=rows,
             n=n,
             exec_config=execution_config(args.timeout),
-            **common,
+            **{**common, "seed": None},  # the programs are given: no sampling, no seed
         )
     else:
         gen = generation_config(args)

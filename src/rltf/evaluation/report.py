@@ -290,11 +290,11 @@ def render_markdown(report: EvalReport) -> str:
         "dataset": report.dataset,
         "problems": report.num_problems,
         "samples per problem (n)": report.n,
-        "samples executed": report.num_samples,
+        "samples counted": report.num_samples,
         "problems without results (count as 0)": report.problems_without_results,
         "seed": "-" if report.seed is None else report.seed,
         **{f"sampling: {k}": v for k, v in report.sampling.items()},
-        **{f"time: {k} (s)": f"{v:.1f}" for k, v in report.timings.items()},
+        **{f"time of this invocation: {k} (s)": f"{v:.1f}" for k, v in report.timings.items()},
     }
     lines += ["| setting | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in settings.items()]
