@@ -39,7 +39,9 @@ class ZygoteLink:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.pid = os.fork()
         if self.pid == 0:  # the zygote: forked before any job reached this process
-            ours.close()
+            keep = theirs.fileno()  # nothing else: not the pool's pipes, not a sibling's socket
+            os.closerange(3, keep)
+            os.closerange(keep + 1, 1 << 16)
             from rltf.execution.zygote import zygote_main
 
             zygote_main(theirs, cfg, uid, sweeper_uid, scratch, preload)
