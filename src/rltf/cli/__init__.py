@@ -63,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, RecordError, FileNotFoundError) as e:
         print(f"rltf {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except ValueError as e:  # bad input detected by a library layer (e.g. an invalid argument)
+        if args.verbosity > 0:
+            log.exception("invalid input")
+        print(f"rltf {args.command}: error: {e}", file=sys.stderr)
+        return 2
     except NotImplementedError as e:
         print(
             f"rltf {args.command}: not implemented yet{': ' + str(e) if str(e) else ''}",
