@@ -125,3 +125,21 @@ def test_evaluate_policy_resumes_generation(tiny_model, tmp_path):
         evaluate(problems, pool=FakePool(), **{**kw, "gen": GenerationConfig(max_new_tokens=9)})
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["model"] == "tiny" and report["n"] == 2
+
+
+def test_evaluate_policy_in_memory(tiny_model, tmp_path, monkeypatch):
+    from rltf.evaluation import evaluate_policy
+    from rltf.policy import GenerationConfig, load_policy
+    from test_evaluation_resume import FakePool
+
+    monkeypatch.chdir(tmp_path)
+    problems = load_dataset(DATASET)
+    pool = FakePool()
+    gen = GenerationConfig(max_new_tokens=8)
+    rep = evaluate_policy(
+        load_policy(str(tiny_model)), problems, 3, [1, 3], gen, pool, dataset="tiny"
+    )
+    assert rep.num_samples == 9 and len(pool.submitted) == 9 and set(rep.pass_at_k) == {1, 3}
+    assert all(mode == "eval" for *_, mode in pool.submitted)
+    assert rep.sampling["temperature"] == 1.0 and rep.timings["generation"] > 0
+    assert list(tmp_path.iterdir()) == []  # nothing written
