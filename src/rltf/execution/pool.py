@@ -35,7 +35,9 @@ from rltf.records import ErrorInfo, Problem, TestResult, Verdict
 log = logging.getLogger("rltf.execution")
 
 Mode = Literal["train", "eval"]
-_BOOT = "import sys; sys.path.insert(0, {path!r}); from rltf.execution.worker import main; main()"
+_BOOT = (
+    "import sys; sys.path.insert(0, {path!r}); from rltf.execution.worker import main; main({ppid})"
+)
 _KNOWN_PROBLEMS = 256  # the worker's problem cache size (worker.PROBLEM_CACHE)
 
 
@@ -92,7 +94,7 @@ class _Slot:
         scratch = os.path.join(pool._root, f"worker{self.index}")
         env = {"PATH": os.defpath, "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"}
         env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        cmd = [sys.executable, "-I", "-c", _BOOT.format(path=pool._src)]
+        cmd = [sys.executable, "-I", "-c", _BOOT.format(path=pool._src, ppid=os.getpid())]
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True
         )

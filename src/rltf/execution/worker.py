@@ -190,15 +190,15 @@ def serve(pool: Conn) -> None:
         worker.close()
 
 
-def main() -> None:
+def main(parent_pid: int | None = None) -> None:
     """Entry point (``python -I -c ...``): the pool's pipes move to private descriptors so that
     nothing printed here (by test code, say) can corrupt the protocol."""
     if sys.platform == "linux":  # die with the pool thread that started us
         from rltf.execution.isolation import PR_SET_PDEATHSIG, prctl
 
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:
-            return
+        if parent_pid is not None and os.getppid() != parent_pid:
+            return  # the pool died before we could ask to die with it
     rfd, wfd = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
