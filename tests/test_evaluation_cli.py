@@ -143,3 +143,29 @@ def test_evaluate_policy_in_memory(tiny_model, tmp_path, monkeypatch):
     assert all(mode == "eval" for *_, mode in pool.submitted)
     assert rep.sampling["temperature"] == 1.0 and rep.timings["generation"] > 0
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_generation_config_from_flags_config_and_overrides(tmp_path):
+    from rltf.cli import build_parser
+    from rltf.cli.generate import generation_config
+
+    cfg = tmp_path / "gen.yaml"
+    cfg.write_text('top_p: 0.5\nstop: ["\\nif"]\nmax_new_tokens: 99\n')
+    base = ["generate", "--model", "m", "--dataset", DATASET, "--out", "x", "--config", str(cfg)]
+    args = build_parser().parse_args(
+        [*base, "--set", "max_prompt_tokens=7", "--max-new-tokens", "5"]
+    )
+    gen = generation_config(args)
+    assert (gen.top_p, gen.stop, gen.max_prompt_tokens, gen.max_new_tokens) == (
+        0.5,
+        ("\nif",),
+        7,
+        5,
+    )
+    assert gen.do_sample and gen.temperature == 1.0
+    greedy = generation_config(build_parser().parse_args([*base, "--temperature", "0"]))
+    assert not greedy.do_sample
+    with pytest.raises(ValueError, match="top_p"):
+        generation_config(build_parser().parse_args([*base, "--top-p", "1.5"]))
+    with pytest.raises(ValueError, match="unknown"):
+        generation_config(build_parser().parse_args([*base, "--set", "nope=1"]))

@@ -59,11 +59,22 @@ def add_sampling_args(p: argparse.ArgumentParser, n_default: int | None) -> None
     """Sampling flags. They override the GenerationConfig from ``--config``/``--set`` (whose keys
     are GenerationConfig fields, e.g. ``--set stop='["\\nif"]'``)."""
     add_config_args(p)
+    for action in p._actions:  # the generic help speaks of training configs
+        if action.dest == "config":
+            action.help = "YAML file of GenerationConfig fields (stop, max_prompt_tokens, ...)"
+        elif action.dest == "overrides":
+            action.help = "override a GenerationConfig field, e.g. --set max_prompt_tokens=1024"
     p.add_argument(
         "--n",
         type=int,
         default=n_default,
-        help="samples per problem" + (f" (default {n_default})" if n_default else ""),
+        help="samples per problem (default "
+        + (
+            str(n_default)
+            if n_default
+            else "1 with --model, with --programs the most any problem has"
+        )
+        + ")",
     )
     p.add_argument("--temperature", type=float, help="0 means greedy decoding (default 1.0)")
     p.add_argument("--top-p", type=float, dest="top_p", help="nucleus sampling (default 0.95)")
