@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def read_programs(path: Path, problems: dict[str, Problem]) -> list[tuple[Problem, str, int]]:
     """Program rows, validated: a bad row is an error naming the file, line and field."""
-    jobs = []
+    jobs: list[tuple[Problem, str, int]] = []
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
