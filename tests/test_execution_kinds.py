@@ -230,3 +230,11 @@ def test_expected_values_never_enter_the_sandbox(pool: ExecutionPool) -> None:
         pool, asserts(f"assert f() == {marker!r}", entry="f"), scan + "def f():\n    return find()"
     )
     assert v.outcome == "failed"
+
+
+def test_program_assertion_error_is_a_runtime_error(pool: ExecutionPool) -> None:
+    v = run(
+        pool, asserts("assert f(1) == 1", entry="f"), "def f(x):\n    assert x > 5\n    return x"
+    )
+    assert v.outcome == "runtime_error"
+    assert v.error is not None and (v.error.type, v.error.line) == ("AssertionError", 2)

@@ -17,6 +17,7 @@ from rltf.execution.asserts import (
     ChildBroken,
     ChildLost,
     ChildTimeout,
+    Control,
     NonPlainValue,
     NotDecomposable,
     ProgramException,
@@ -90,8 +91,7 @@ class Judge:
         try:
             reply, _ = self._request(header)
         except Exception as e:
-            outcome, err = self._failure(e)
-            raise LoadFailed(outcome, err) from None
+            raise self._load_failure(e) from None
         if "compile_error" in reply:
             self._drop_child()
             raise LoadFailed("compile_error", self._child_error(reply["compile_error"]), True)
@@ -102,9 +102,19 @@ class Judge:
             kinds = reply.get("names")
             try:
                 self.session.bind(kinds if isinstance(kinds, dict) else {}, self._rpc)
-            except Exception as e:  # a program value could not be fetched
-                outcome, err = self._failure(e)
-                raise LoadFailed(outcome, err) from None
+            except (Exception, Control) as e:  # a program value could not be fetched
+                raise self._load_failure(e) from None
+
+    def _load_failure(self, e: BaseException) -> LoadFailed:
+        channel = (ChannelTimeout, ChannelClosed, ProtocolError, ChildTimeout, ChildLost)
+        if isinstance(e, channel):
+            return LoadFailed(*self._failure(e))
+        self._drop_child()
+        if isinstance(e, ProgramException):
+            return LoadFailed("runtime_error", self._child_error(e.info))
+        return LoadFailed(
+            "runtime_error", outcomes.error(self.program, type(e).__name__, str(e), None)
+        )
 
     def _child_error(self, info: Any) -> ErrorInfo:
         return outcomes.from_child(self.program, info)
@@ -226,11 +236,11 @@ class Judge:
         assert session is not None
         try:
             session.run(i, self.deadline - time.monotonic())
-        except AssertionError:
-            return "failed", "assertion failed", None
-        except ProgramException as e:
+        except ProgramException as e:  # first: the program's own AssertionError is an error
             err = self._child_error(e.info)
             return "runtime_error", f"{err.type}: {err.message}", err
+        except AssertionError:
+            return "failed", "assertion failed", None
         except NonPlainValue as e:
             return "failed", str(e), None
         except NotDecomposable as e:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -294,10 +295,16 @@ class ExecutionPool:
         self.close()
 
 
+_POOLS_IN_PROCESS = itertools.count()
+
+
 def _uid_base(cfg: ExecutionConfig) -> int | None:
-    """Two uids per worker, unique to this pool (derived from its pid) unless configured."""
+    """Two uids per worker (128 per pool), unique to this pool unless configured: derived from
+    the process id and the number of pools this process started, so that two pools (even in one
+    process) never sweep each other's sandboxes. Range: [2**30, 3 * 2**30)."""
     if sys.platform != "linux" or os.geteuid() != 0:
         return None
     if cfg.sandbox_uid_base is not None:
         return cfg.sandbox_uid_base
-    return (1 << 30) + (os.getpid() & 0x3FFFFF) * 128
+    slot = ((os.getpid() & 0xFFFFF) << 4) | (next(_POOLS_IN_PROCESS) & 0xF)
+    return (1 << 30) + slot * 128

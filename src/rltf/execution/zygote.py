@@ -290,6 +290,8 @@ class Zygote:
     def spawn(self, program: str, cpu_seconds: float) -> tuple[int, str]:
         self.jobs += 1
         workdir = self.workdir  # one job at a time: a fixed path, so the environment is fixed
+        if os.path.lexists(workdir):
+            _rmtree(workdir)
         os.mkdir(workdir, 0o700)
         if self.uid is not None:
             os.chown(workdir, self.uid, self.uid)
