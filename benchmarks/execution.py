@@ -31,6 +31,7 @@ from rltf.records import AssertTests, CallTests, Problem, StdioTests
 from rltf.tasks import load_dataset
 
 PY = sys.executable
+TEMP_FILES: list[str] = []  # program files of the per-test baseline, removed at the end
 TIMEOUT = 10.0
 
 # A fresh interpreter runs one call-based test or one assert: the program is exec'd, then the
@@ -115,6 +116,7 @@ def per_test_passes(problem: Problem, program: str, pool: ThreadPoolExecutor) ->
             r = run([PY, path], inp)
             return r is not None and r.returncode == 0 and stdio_equal(r.stdout, out)
 
+        TEMP_FILES.append(path)
         return [pool.submit(one_stdio, c.input, c.output) for c in tests.cases]
     if isinstance(tests, CallTests):
 
@@ -266,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return [[f.result() for f in fs] for fs in futures]
 
             per_test, t_test = timed(all_per_test)
+        for path in TEMP_FILES:
+            os.unlink(path)
         rows.append(("fresh interpreter per test", t_test, 0))
         mismatches["per-test"] = sum(a != b for a, b in zip(pool_pass, per_test, strict=False))
 

@@ -5,6 +5,7 @@ processes of that namespace; this module reads the runner's report."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -16,8 +17,10 @@ from typing import Any
 import pytest
 
 RUNNER = Path(__file__).parent / "fixtures" / "execution" / "attacks.py"
-sys.path.insert(0, str(RUNNER.parent))
-import attacks  # noqa: E402  (the runner module: attack and control definitions)
+_spec = importlib.util.spec_from_file_location("rltf_test_execution_attacks", RUNNER)
+assert _spec is not None and _spec.loader is not None
+attacks = importlib.util.module_from_spec(_spec)  # the attack and control definitions
+_spec.loader.exec_module(attacks)
 
 needs_root_linux = pytest.mark.skipif(
     sys.platform != "linux" or os.geteuid() != 0 or shutil.which("unshare") is None,

@@ -147,3 +147,25 @@ def test_no_leaks_after_10000_programs() -> None:
     assert processes(workers + zygotes) == []
     assert children_of(os.getpid()) == []
     assert len(os.listdir("/proc/self/fd")) == fds_before
+
+
+def test_stale_scratch_roots_are_removed_live_ones_kept(tmp_path: Path) -> None:
+    import fcntl
+    import tempfile
+
+    base = Path(tempfile.gettempdir())
+    stale, live = base / "rltf-exec-test-stale", base / "rltf-exec-test-live"
+    for d in (stale, live):
+        (d / "worker0").mkdir(parents=True, exist_ok=True)
+        (d / "lock").touch()
+    fd = os.open(live / "lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a pool that is still running (maybe in another namespace)
+    try:
+        with ExecutionPool(workers=1, config=CFG):
+            pass
+        assert not stale.exists() and live.exists()
+    finally:
+        os.close(fd)
+        import shutil
+
+        shutil.rmtree(live, ignore_errors=True)

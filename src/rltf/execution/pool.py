@@ -10,6 +10,7 @@ one is started, and the job is retried once; a second failure is a ``sandbox_err
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import itertools
 import json
@@ -205,8 +206,12 @@ class ExecutionPool:
         if not 1 <= self.workers <= 64:
             raise ValueError(f"workers must be between 1 and 64, got {self.workers}")
         self._src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        _remove_stale_roots()
         self._root = tempfile.mkdtemp(prefix="rltf-exec-")
         os.chmod(self._root, 0o711)
+        lock = os.path.join(self._root, "lock")  # held while alive (see _remove_stale_roots)
+        self._root_lock = os.open(lock, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC)
+        fcntl.flock(self._root_lock, fcntl.LOCK_EX)
         self._uid_base = _uid_base(self.config)
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._lock = threading.Lock()
@@ -287,12 +292,34 @@ class ExecutionPool:
             if job is not None:
                 job.future.cancel()
         shutil.rmtree(self._root, ignore_errors=True)
+        os.close(self._root_lock)
 
     def __enter__(self) -> ExecutionPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _remove_stale_roots() -> None:
+    """Remove scratch roots of pools that died without close() (a killed trainer). A live pool
+    holds an exclusive lock on ``<root>/lock``; flock works across PID namespaces."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        lock = os.path.join(base, name, "lock")
+        if not name.startswith("rltf-exec-") or not os.path.isfile(lock):
+            continue
+        try:
+            fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # alive
+        finally:
+            os.close(fd)
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
 _POOLS_IN_PROCESS = itertools.count()
