@@ -117,7 +117,11 @@ def test_evaluate_policy_resumes_generation(tiny_model, tmp_path):
     assert rep.num_samples == 6 and rep.sampling["max_new_tokens"] == 8
     calls.clear()
     pool2 = FakePool()
-    rep2 = evaluate(problems, pool=pool2, **kw)
+
+    def must_not_load():
+        raise AssertionError("the model was loaded although every sample exists")
+
+    rep2 = evaluate(problems, pool=pool2, **{**kw, "policy": must_not_load})
     assert calls == [] and pool2.submitted == []
     assert rep2.outcomes == rep.outcomes
     # changing the sampling settings in the same directory is refused

@@ -112,10 +112,9 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         gen = generation_config(args)
-        policy = load_model(args)
         report = evaluate(
             problems,
-            policy=policy,
+            policy=lambda: load_model(args),  # loaded only if samples are missing (resume)
             gen=gen,
             model=model_label(args),
             n=args.n or 1,

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rltf.config import ConfigError
 from rltf.console import make_progress
@@ -88,7 +88,7 @@ def row_from_sample(sample: Sample, index: int) -> ProgramRow:
 
 
 def generate_programs(
-    policy: Policy,
+    policy: Policy | Callable[[], Policy],
     problems: Sequence[Problem],
     *,
     n: int,
@@ -101,7 +101,8 @@ def generate_programs(
 ) -> list[ProgramRow]:
     """Sample the programs with index < n that ``done`` lacks; return only the new rows.
 
-    ``seed`` (not None) gives each ``Policy.generate`` call its own ``GenerationConfig.seed``,
+    ``policy`` may be a zero-argument loader, called only when something is missing (a resumed
+    run whose programs are all generated does not load the model). ``seed`` (not None) gives each ``Policy.generate`` call its own ``GenerationConfig.seed``,
     derived from ``seed`` and the call's first problem id (``gen.seed`` is then ignored).
 
     Problems needing the same number of samples are batched so that one ``Policy.generate`` call
@@ -124,6 +125,7 @@ def generate_programs(
     if not todo:
         return new
     per_call = max(1, gen.batch_size // max(len(m) for _, m in todo))
+    model = cast("Policy", policy) if hasattr(policy, "generate") else policy()
     with make_progress() as bar:
         task = bar.add_task("generating", total=total, status="", visible=progress)
         i = 0
@@ -139,8 +141,8 @@ def generate_programs(
                 chunk.append(todo[i + len(chunk)])
             i += len(chunk)
             call_gen = gen if seed is None else replace(gen, seed=_chunk_seed(seed, chunk[0][0].id))
-            prompts = [format_prompt(p, prompt_style, tokenizer=policy.tokenizer) for p, _ in chunk]
-            samples = policy.generate(prompts, [p.id for p, _ in chunk], call_gen, n=need)
+            prompts = [format_prompt(p, prompt_style, tokenizer=model.tokenizer) for p, _ in chunk]
+            samples = model.generate(prompts, [p.id for p, _ in chunk], call_gen, n=need)
             if len(samples) != need * len(chunk):
                 raise RuntimeError(
                     f"Policy.generate returned {len(samples)} samples, expected {need * len(chunk)}"
@@ -254,7 +256,7 @@ def evaluate(
     n: int,
     ks: Sequence[int],
     dataset: str,
-    policy: Policy | None = None,
+    policy: Policy | Callable[[], Policy] | None = None,
     programs: Sequence[ProgramRow] | None = None,
     gen: GenerationConfig | None = None,
     model: str | None = None,
@@ -266,7 +268,8 @@ def evaluate(
     plots: bool = True,
     progress: bool = True,
 ) -> EvalReport:
-    """Evaluate ``policy`` (sampling n programs per problem) or given ``programs`` on ``problems``;
+    """Evaluate ``policy`` (sampling n programs per problem; a Policy or a zero-argument loader,
+    called only if something is left to generate) or given ``programs`` on ``problems``;
     resumable in ``out_dir`` (see the module doc). Writes ``report.json``, ``report.md`` and, with
     ``plots``, ``pass_at_k.png`` and ``outcomes.png``. ``pool``: an open ExecutionPool to use
     (else one is created with ``workers`` and ``exec_config`` and closed at the end).
