@@ -322,8 +322,8 @@ def render_markdown(report: EvalReport) -> str:
     if report.errors_by_type:
         lines += ["| exception | samples |", "|---|---|"]
         lines += [f"| {t} | {c} |" for t, c in report.errors_by_type.items()]
-        lines += ["", "Fine-grained feedback category of these errors (RLTF §3.2): "]
-        lines.append(", ".join(f"{c}: {v}" for c, v in report.categories.items()))
+        cats = ", ".join(f"{c}: {v}" for c, v in report.categories.items())
+        lines += ["", f"Fine-grained feedback category of these errors (RLTF §3.2): {cats}"]
     else:
         lines.append("No errors.")
     return "\n".join(lines) + "\n"
