@@ -149,7 +149,7 @@ def test_no_leaks_after_10000_programs() -> None:
     assert len(os.listdir("/proc/self/fd")) == fds_before
 
 
-def test_stale_scratch_roots_are_removed_live_ones_kept(tmp_path: Path) -> None:
+def test_stale_scratch_roots_are_removed_live_ones_kept() -> None:
     import fcntl
     import tempfile
 
