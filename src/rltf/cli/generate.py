@@ -158,7 +158,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from rltf.evaluation.evaluate import generate_programs
+    from rltf.evaluation.generation import generate_programs
 
     out = Path(args.out)
     if out.exists() and not (args.resume or args.overwrite):

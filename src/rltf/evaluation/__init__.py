@@ -10,8 +10,8 @@ from rltf.evaluation.evaluate import (
     evaluate,
     evaluate_policy,
     execute_programs,
-    generate_programs,
 )
+from rltf.evaluation.generation import generate_programs, sampling_settings
 from rltf.evaluation.passk import PassAtK, parse_ks, pass_at_k, pass_at_k_table
 from rltf.evaluation.records import (
     ProgramRow,
@@ -47,6 +47,7 @@ __all__ = [
     "pass_at_k_table",
     "read_programs",
     "read_results",
+    "sampling_settings",
     "write_programs",
     "write_report",
 ]
