@@ -137,6 +137,10 @@ class LoopConfig:
     rl_batch_size: int = 8
     sl_loss_reduction: Reduction = "token_mean"
     rl_loss_reduction: Reduction = "token_mean"  # official code: mean over valid tokens
+    # λ in L = L_sl + λ·L_rl on RL steps (paper: 1). Below 1 tames RL updates when the lr is far
+    # above the paper's 2e-6, e.g. a tiny model trained from scratch; 0 keeps the actor running
+    # (metrics) without RL updates.
+    rl_loss_weight: float = 1.0
     warm_start_steps: int = 0  # SL-only steps before the first RL step (the paper starts from SL)
     # buffer
     buffer_capacity: int = 6400
@@ -168,6 +172,8 @@ class LoopConfig:
                 raise ValueError(f"{name} must be >= 1, got {value}")
         if self.sl_batches < 0 or self.rl_batches < 0 or self.sl_batches + self.rl_batches == 0:
             raise ValueError("sl_batches and rl_batches must be >= 0 and not both 0")
+        if not self.rl_loss_weight >= 0:
+            raise ValueError(f"rl_loss_weight must be >= 0, got {self.rl_loss_weight}")
         if self.warm_start_steps < 0:
             raise ValueError(f"warm_start_steps must be >= 0, got {self.warm_start_steps}")
         if self.max_staleness is not None and self.max_staleness < 0:

@@ -89,9 +89,13 @@ class Learner:
         return {"loss/sl": total, "learner/tokens": tokens, "learner/seconds": seconds, **stats}
 
     def rl_step(
-        self, micro_batches: Sequence[Sequence[ScoredSample]], reduction: Reduction = "token_mean"
+        self,
+        micro_batches: Sequence[Sequence[ScoredSample]],
+        reduction: Reduction = "token_mean",
+        weight: float = 1.0,
     ) -> dict[str, float]:
-        """L_rl = −Σ r_t log p(ŵ_t) on buffer samples, averaged over the micro-batches."""
+        """λ·L_rl, L_rl = −Σ r_t log p(ŵ_t), on buffer samples, averaged over the micro-batches
+        (the logged ``loss/rl*`` values are L_rl itself, without λ)."""
         t0 = time.perf_counter()
         total, tokens, kl = 0.0, 0, 0.0
         terms = {"coarse": 0.0, "fine": 0.0, "adaptive": 0.0}
@@ -107,7 +111,7 @@ class Learner:
                 components={name: [getattr(s.rewards, name) for s in batch] for name in terms},
             )
             loss = out.loss / len(micro_batches)
-            if not self._backward(loss):
+            if not self._backward(weight * loss):
                 return self._skip(t0)
             total += loss.item()
             tokens += out.num_tokens

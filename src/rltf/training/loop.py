@@ -338,7 +338,9 @@ def run_train(
                     staleness = [learner.step - s.version for s in samples]
                     with clock.time("learn"):
                         stats = learner.rl_step(
-                            split(samples, loop.rl_batch_size), loop.rl_loss_reduction
+                            split(samples, loop.rl_batch_size),
+                            loop.rl_loss_reduction,
+                            loop.rl_loss_weight,
                         )
                     stats["staleness/mean"] = sum(staleness) / len(staleness)
                     stats["staleness/max"] = max(staleness)
