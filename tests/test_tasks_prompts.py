@@ -134,3 +134,33 @@ def test_chat_needs_a_chat_template() -> None:
 def test_code_span(answer: str, code: str) -> None:
     start, end = code_span(answer)
     assert answer[start:end] == code
+
+
+def test_completion_style_continues_the_signature():
+    from rltf.records import CallCase, CallTests, Problem
+    from rltf.tasks.prompts import format_prompt
+
+    p = Problem(
+        "c1",
+        "Return `x` doubled.",
+        CallTests("double", (CallCase((2,), 4),)),
+        starter_code="def double(x):\n",
+        meta={"prompt_style": "completion"},
+    )
+    prompt = format_prompt(p)  # auto follows meta["prompt_style"]
+    assert prompt.text == '"""Return `x` doubled."""\ndef double(x):\n'
+    assert prompt.program_prefix == "def double(x):\n"
+    assert prompt.stop == ()
+    bare = Problem("c2", "Return 1.", CallTests("one", (CallCase((), 1),)))
+    with pytest.raises(ValueError, match="needs starter_code"):
+        format_prompt(bare, "completion")
+
+
+def test_builtin_problems_use_the_completion_style():
+    from rltf.tasks import load_dataset
+    from rltf.tasks.prompts import format_prompt
+
+    for p in load_dataset("builtin:basic:test")[:20]:
+        prompt = format_prompt(p)
+        assert prompt.text.endswith(p.starter_code)
+        assert p.solutions[0].startswith(prompt.program_prefix)

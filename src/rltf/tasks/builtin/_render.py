@@ -196,7 +196,10 @@ def make_problem(
         id=pid,
         prompt=statement,
         tests=tests,
+        # The signature is the starter code: the "completion" prompt style conditions on it, so a
+        # small model writes the body instead of re-spelling the name (HumanEval-style).
+        starter_code=solution.splitlines(keepends=True)[0],
         difficulty=difficulty,
         solutions=(solution,),
-        meta={**meta, "kind": kind},
+        meta={**meta, "kind": kind, "prompt_style": "completion"},
     )
