@@ -248,3 +248,11 @@ def test_cache_root_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("RLTF_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert pretrained_mod.cache_root() == tmp_path / "rltf"
+
+
+def test_missing_local_model_directory_is_a_clear_error(tmp_path):
+    from rltf.policy.loading import resolve_model_path
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        resolve_model_path(str(tmp_path / "no-such-model"))
+    assert resolve_model_path("org/model") == "org/model"  # a hub id is left to the hub client

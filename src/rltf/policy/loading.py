@@ -41,7 +41,12 @@ def resolve_model_path(name_or_path: str) -> str:
     id is returned unchanged."""
     if name_or_path in REGISTRY and not Path(name_or_path).exists():
         return str(resolve_bundled(name_or_path))
-    return name_or_path
+    # Something that can only be a local path (a hub id is "name" or "org/name") must exist:
+    # otherwise the hub client reports a confusing "Repo id must be in the form ..." error.
+    looks_local = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
+    if looks_local and not Path(name_or_path).expanduser().exists():
+        raise FileNotFoundError(f"model directory {name_or_path!r} does not exist")
+    return str(Path(name_or_path).expanduser()) if looks_local else name_or_path
 
 
 def load_policy(
