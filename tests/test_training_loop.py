@@ -132,7 +132,9 @@ def test_async_loop_overlaps_and_skips_worker_failures(tmp_path):
     assert summary["counts"]["exec_failures"] >= 1  # counted and skipped, the run goes on
     metrics = rows(tmp_path / "run" / "metrics.jsonl")
     assert any("staleness/max" in r for r in metrics)
-    assert "time/share_learner_wait" in metrics[-1] or summary["counts"]["rl_steps"]
+    # the actor ran in its own thread while the learner trained: both stages have busy time
+    assert summary["time_shares"]["generate"] > 0 and summary["time_shares"]["learn"] > 0
+    assert "time/share_generate" in metrics[-1]
 
 
 def test_sigterm_writes_a_checkpoint_and_resume_is_bit_identical(tmp_path):
