@@ -51,7 +51,9 @@ class JudgePool:
         return fut
 
 
-def make_config(tmp_path: Path, name: str = "run", **loop) -> TrainConfig:
+def make_config(
+    tmp_path: Path, name: str = "run", data: str = f"jsonl:{PROBLEMS}", **loop
+) -> TrainConfig:
     loop_cfg = {
         "steps": 4,
         "samples_per_problem": 2,
@@ -69,7 +71,7 @@ def make_config(tmp_path: Path, name: str = "run", **loop) -> TrainConfig:
             "run_dir": str(tmp_path / name),
             "policy": {"model": "tiny"},
             "tiny": {"n_layer": 1, "n_embd": 32, "n_head": 2, "vocab_size": 300},
-            "data": {"train": f"jsonl:{PROBLEMS}"},
+            "data": {"train": data, "limit": 6},
             "generation": {"max_new_tokens": 16, "batch_size": 16},
             "optim": {"lr": 1e-3},
             "loop": loop_cfg,
@@ -93,7 +95,7 @@ def test_step_kind_pattern():
 
 
 def test_synchronous_loop_trains_logs_and_checkpoints(tmp_path):
-    cfg = make_config(tmp_path)
+    cfg = make_config(tmp_path, data="builtin:basic:train")  # a handful of built-in problems
     pool = JudgePool()
     assert run_train(cfg, pool=pool) == 0
     run = tmp_path / "run"
