@@ -38,6 +38,26 @@ def test_yaml_and_overrides(tmp_path):
     cfg = load_config(Cfg, p, ["optim.betas=[0.5, 0.6]", "mode=official", "model=gpt2"])
     assert cfg == Cfg(steps=5, mode="official", model="gpt2", optim=Optim(lr=1.0, betas=(0.5, 0.6)))
     assert isinstance(cfg.optim.lr, float)
+    assert load_config(Cfg, p, ["optim.lr=1e-3"]).optim.lr == 1e-3  # YAML 1.1 reads it as a str
+
+
+@dataclass(frozen=True)
+class Checked:
+    n: int = 1
+
+    def __post_init__(self) -> None:
+        if self.n < 0:
+            raise ValueError("n must be >= 0")
+
+
+@dataclass(frozen=True)
+class Outer:
+    inner: Checked = field(default_factory=Checked)
+
+
+def test_constructor_errors_name_the_section(tmp_path):
+    with pytest.raises(ConfigError, match=r"c.yaml: inner: n must be >= 0"):
+        load_config(Outer, write(tmp_path, "inner: {n: -1}\n"))
 
 
 @pytest.mark.parametrize(
@@ -46,6 +66,7 @@ def test_yaml_and_overrides(tmp_path):
         ("stepz: 5\n", [], "c.yaml: stepz: unknown key"),
         ("optim:\n  lrr: 1\n", [], "c.yaml: optim.lrr: unknown key"),
         ("steps: five\n", [], "c.yaml: steps: expected int"),
+        ("optim: {lr: fast}\n", [], "c.yaml: optim.lr: expected float, got 'fast'"),
         ("steps: true\n", [], "c.yaml: steps: expected int"),
         ("mode: other\n", [], "c.yaml: mode: 'other' is not one of"),
         ("steps: 0\n", [], "c.yaml: steps must be positive"),

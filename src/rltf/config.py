@@ -98,7 +98,7 @@ def from_dict(cls: type[C], data: Mapping[str, Any], source: str = "", prefix: s
     }
     try:
         obj = cls(**kwargs)
-    except TypeError as e:  # a required field without a default is missing
+    except (TypeError, ValueError) as e:  # a missing required field, or __post_init__ checks
         raise ConfigError(source, prefix.rstrip(".") or "<root>", str(e)) from None
     validate = getattr(obj, "validate", None)
     if callable(validate):
@@ -142,6 +142,12 @@ def _convert(tp: Any, value: Any, source: str, key: str) -> Any:
         return dict(value)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, str):
+        # YAML 1.1 reads `1e-3` (no dot) as a string; accept what Python reads as a number.
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(source, key, f"expected float, got {value!r}") from None
     if tp in (int, float, str, bool):
         if type(value) is not tp:
             raise ConfigError(source, key, f"expected {tp.__name__}, got {value!r}")
