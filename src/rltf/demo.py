@@ -130,11 +130,11 @@ PRESETS: dict[str, DemoPreset] = {
 }
 
 
-def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
         out[key] = (
-            _merge(out[key], value)
+            deep_merge(out[key], value)
             if isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
             else value
         )
@@ -182,7 +182,9 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
     log.info("demo preset %r: %s", preset_name, preset.description)
 
     sft_cfg = from_dict(
-        SFTConfig, _merge(preset.sft, {"run_dir": str(out / "sft"), "seed": seed}), "demo preset"
+        SFTConfig,
+        deep_merge(preset.sft, {"run_dir": str(out / "sft"), "seed": seed}),
+        "demo preset",
     )
     sft_final = out / "sft" / "final"
     if not (sft_final / "config.json").is_file():
@@ -194,7 +196,7 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
 
     train_cfg = from_dict(
         TrainConfig,
-        _merge(
+        deep_merge(
             preset.train,
             {"run_dir": str(out / "rltf"), "seed": seed, "policy": {"model": str(sft_final)}},
         ),
