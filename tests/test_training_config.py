@@ -84,3 +84,13 @@ def test_unknown_key_is_one_clear_line_and_exit_2(tmp_path, capsys, command):
 def test_bad_override_is_exit_2(capsys):
     assert main(["train", "--config", str(CONFIGS / "demo-tiny.yaml"), "--set", "loop.k=3"]) == 2
     assert "loop.k: unknown key" in capsys.readouterr().err
+
+
+def test_difficulty_filter_keeps_only_the_named_levels():
+    from rltf.training.config import DataConfig
+    from rltf.training.data import load_problems
+
+    easy = load_problems(DataConfig(train="builtin:basic:train", difficulties=("easy",)))
+    assert easy and {p.difficulty for p in easy} == {"easy"}
+    with pytest.raises(ValueError, match="no problems"):
+        load_problems(DataConfig(train="builtin:basic:train", difficulties=("impossible",)))

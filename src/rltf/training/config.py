@@ -35,7 +35,8 @@ class DataConfig:
     train: str = "builtin:basic:train"  # a rltf.tasks.load_dataset spec
     prompt_style: str = "auto"  # rltf.tasks.format_prompt style
     skip_invalid: bool = False
-    limit: int | None = None  # use only the first N problems
+    difficulties: tuple[str, ...] = ()  # keep only problems of these levels (empty: all)
+    limit: int | None = None  # use only the first N problems (after the difficulty filter)
     max_target_tokens: int = 512  # SL: reference solutions are cut to this many tokens
     max_prompt_tokens: int | None = None  # SL: keep the last N prompt tokens (train: null =
     # generation.max_prompt_tokens, so both see the same prompt)

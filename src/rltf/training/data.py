@@ -81,10 +81,14 @@ class SLExample:
 
 def load_problems(cfg: DataConfig) -> list[Problem]:
     problems = load_dataset(cfg.train, skip_invalid=cfg.skip_invalid)
+    if cfg.difficulties:
+        problems = [p for p in problems if p.difficulty in cfg.difficulties]
     if cfg.limit is not None:
         problems = problems[: cfg.limit]
     if not problems:
-        raise ValueError(f"data.train {cfg.train!r}: no problems")
+        raise ValueError(
+            f"data.train {cfg.train!r}: no problems (difficulties: {cfg.difficulties})"
+        )
     return problems
 
 
