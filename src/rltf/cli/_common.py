@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -19,8 +18,13 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def not_implemented(what: str) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        raise NotImplementedError(what)
-
-    return run
+def add_run_dir_args(parser: argparse.ArgumentParser) -> None:
+    """``--resume`` / ``--overwrite`` for commands that write checkpoints into a run directory."""
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the latest checkpoint in the run dir (start fresh if there is none)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="discard the run dir's checkpoints and start again"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rltf.cli._common import add_config_args
+from rltf.cli._common import add_config_args, add_run_dir_args
 from rltf.config import load_config
 
 HELP = "Supervised warm start: cross-entropy on reference solutions (prompt tokens masked), with checkpoints and metrics."
@@ -13,14 +13,7 @@ HELP = "Supervised warm start: cross-entropy on reference solutions (prompt toke
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("sft", parents=[common], help=HELP, description=HELP)
     add_config_args(p)
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue from the latest checkpoint in the run dir (start fresh if there is none)",
-    )
-    p.add_argument(
-        "--overwrite", action="store_true", help="discard the run dir's checkpoints and start again"
-    )
+    add_run_dir_args(p)
     p.set_defaults(func=run)
 
 
