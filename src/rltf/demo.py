@@ -52,7 +52,7 @@ _DATA = {"train": DATASET_TRAIN, "max_target_tokens": 128, "difficulties": list(
 
 PRESETS: dict[str, DemoPreset] = {
     "tiny": DemoPreset(
-        description="a 4-layer GPT-2 (0.9M parameters) and a byte-level BPE tokenizer, both built "
+        description="a 4-layer GPT-2 (1.06M parameters) and a byte-level BPE tokenizer, both built "
         "from the training problems, trained from scratch on 2 CPU cores",
         sft={
             "policy": {"model": "tiny", "device": "cpu"},
