@@ -90,3 +90,21 @@ def test_bad_program_rows_name_file_line_and_field(
     args = ["execute", "--dataset", f"jsonl:{DATA}", "--programs", str(programs), "--out", str(out)]
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_summary_lists_errors_by_type_and_category():
+    from rltf.cli.execute import summary
+    from rltf.records import ErrorInfo, Verdict
+
+    verdicts = [
+        Verdict("passed", passed=1, total=1),
+        Verdict("runtime_error", total=1, error=ErrorInfo("IndexError", "out of range", 3, "line")),
+        Verdict("runtime_error", total=1, error=ErrorInfo("IndexError", "out of range", 2, "line")),
+        Verdict(
+            "compile_error", total=1, error=ErrorInfo("SyntaxError", "never closed", 2, "global")
+        ),
+    ]
+    text = summary(verdicts, 1.0)
+    assert "IndexError" in text and "SyntaxError" in text
+    index_row = next(line for line in text.splitlines() if line.startswith("IndexError"))
+    assert index_row.split() == ["IndexError", "line", "2"]

@@ -76,6 +76,13 @@ def summary(verdicts: Sequence[Verdict], seconds: float) -> str:
     ):
         c = counts.get(outcome, 0)
         lines.append(f"{outcome:15s} {c:9d} {c / max(n, 1):7.1%}")
+    # Errors as the fine-grained feedback sees them (DESIGN.md §3): type and category; the line
+    # of each error is in its result row.
+    errors = Counter((v.error.type, v.error.category) for v in verdicts if v.error is not None)
+    if errors:
+        lines.append(f"{'error':22s} {'category':>8s} {'programs':>9s}")
+        for (etype, category), c in errors.most_common():
+            lines.append(f"{etype:22s} {category:>8s} {c:9d}")
     tests = sum(v.total for v in verdicts)
     passed = sum(v.passed for v in verdicts)
     lines.append(
