@@ -227,7 +227,8 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
     from rltf.evaluation.plots import plot_training_curves
 
     plot = plot_training_curves(out / "rltf" / "metrics.jsonl", out / "training.png")
-    table = comparison_table(before, after)
+    levels = f", {'/'.join(preset.eval_difficulties)} tier" if preset.eval_difficulties else ""
+    table = comparison_table(before, after, f"held-out {DATASET_TEST}{levels}")
     summary = {
         "preset": preset_name,
         "seed": seed,
@@ -251,10 +252,10 @@ def _headline(report: EvalReport) -> str:
     return ", ".join(f"pass@{k} {100 * v:.2f}%" for k, v in sorted(report.pass_at_k.items()))
 
 
-def comparison_table(before: EvalReport, after: EvalReport) -> str:
+def comparison_table(before: EvalReport, after: EvalReport, title: str) -> str:
     """A markdown before/after table: pass@k and the outcome mix (shares of samples)."""
     rows = [
-        f"| held-out {before.dataset} ({before.num_problems} problems, n={before.n}) | before RLTF | after RLTF |",
+        f"| {title} ({before.num_problems} problems, n={before.n}) | before RLTF | after RLTF |",
         "|---|---:|---:|",
     ]
     for k in sorted(set(before.pass_at_k) & set(after.pass_at_k)):

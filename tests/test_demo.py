@@ -1,0 +1,108 @@
+"""The demo end to end on a micro preset (same code path as `make demo`, minutes -> seconds)."""
+
+import json
+
+from rltf import demo
+from rltf.demo import PRESETS, DemoPreset, comparison_table, deep_merge, run_demo
+
+MICRO = DemoPreset(
+    description="micro preset for tests",
+    sft=deep_merge(
+        PRESETS["tiny"].sft,
+        {
+            "tiny": {"vocab_size": 300, "n_layer": 1, "n_embd": 32, "n_head": 2},
+            "data": {"limit": 8},
+            "sft": {"steps": 4, "batch_size": 4, "torch_threads": 1},
+            "checkpoint": {"every": 0},
+            "metrics": {"tensorboard": False, "progress": False},
+        },
+    ),
+    train=deep_merge(
+        PRESETS["tiny"].train,
+        {
+            "data": {"limit": 8},
+            "generation": {"max_new_tokens": 24, "batch_size": 16},
+            "loop": {
+                "steps": 4,
+                "samples_per_problem": 2,
+                "problems_per_round": 2,
+                "rl_batch_size": 4,
+                "sl_batch_size": 4,
+                "exec_workers": 1,
+                "torch_threads": 1,
+                "synchronous": True,
+            },
+            "checkpoint": {"every": 0},
+            "metrics": {"tensorboard": False, "progress": False},
+        },
+    ),
+    eval_n=2,
+    eval_ks=(1, 2),
+    eval_max_new_tokens=24,
+    eval_limit=4,
+    eval_difficulties=("easy",),
+    workers=1,
+)
+
+
+def test_demo_runs_every_stage_and_reuses_them(tmp_path, monkeypatch):
+    monkeypatch.setitem(PRESETS, "micro", MICRO)
+    out = tmp_path / "demo"
+    assert run_demo("micro", out, seed=0) == 0
+    for stage in ("sft/final", "rltf/final", "eval-before/report.json", "eval-after/report.json"):
+        assert (out / stage).exists(), stage
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["before"]["num_problems"] == summary["after"]["num_problems"] == 4
+    assert summary["before"]["sampling"] == summary["after"]["sampling"]  # same settings
+    assert "held-out builtin:basic:test, easy tier" in (out / "summary.md").read_text()
+    assert (out / "training.png").stat().st_size > 0
+
+    # A second run reuses the finished stages instead of training again.
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished stage was run again")
+
+    monkeypatch.setattr("rltf.training.sft.run_sft", fail)
+    monkeypatch.setattr("rltf.training.loop.run_train", fail)
+    assert run_demo("micro", out, seed=0) == 0
+
+
+def test_unknown_preset_is_an_error():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown demo preset"):
+        run_demo("nope")
+
+
+def test_presets_are_valid_configs():
+    from rltf.config import from_dict
+    from rltf.training.config import SFTConfig, TrainConfig
+
+    for name, preset in demo.PRESETS.items():
+        from_dict(SFTConfig, preset.sft, f"preset {name}")
+        from_dict(
+            TrainConfig, deep_merge(preset.train, {"policy": {"model": "x"}}), f"preset {name}"
+        )
+
+
+def test_comparison_table_rows():
+    from rltf.evaluation.report import EvalReport
+
+    def report(p1, passed):
+        return EvalReport(
+            dataset="d",
+            n=2,
+            ks=(1,),
+            num_problems=3,
+            num_samples=6,
+            pass_at_k={1: p1},
+            skipped_ks={},
+            per_difficulty=(),
+            outcomes={"passed": passed, "failed": 6 - passed},
+            errors_by_type={},
+            categories={},
+            problems_without_results=0,
+        )
+
+    table = comparison_table(report(0.1, 1), report(0.5, 3), "title")
+    assert "| pass@1 | 10.00% | 50.00% |" in table
+    assert "| passed | 16.7% | 50.0% |" in table
