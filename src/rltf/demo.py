@@ -80,9 +80,12 @@ PRESETS: dict[str, DemoPreset] = {
                 "baseline": "group",
             },
             "execution": {"timeout_per_test": 2.0, "timeout_per_program": 6.0},
+            # lr <= 2e-4 with warmup, and samples at most 2 policy versions old: plain REINFORCE
+            # on deeper replay or with larger Adam steps lowers even the passing samples'
+            # log-probs (docs/results.md, "Why RL did not move the tiny model").
             "optim": {"lr": 2e-4, "warmup_steps": 10, "schedule": "constant", "grad_clip": 1.0},
             "loop": {
-                "steps": 150,
+                "steps": 200,
                 "samples_per_problem": 8,
                 "problems_per_round": 8,
                 "sl_batches": 1,
@@ -90,7 +93,7 @@ PRESETS: dict[str, DemoPreset] = {
                 "sl_batch_size": 16,
                 "rl_batch_size": 32,
                 "buffer_capacity": 512,
-                "max_staleness": 8,
+                "max_staleness": 2,
                 "exec_workers": 2,
                 "torch_threads": 2,
             },
