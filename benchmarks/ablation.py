@@ -66,6 +66,8 @@ def run_one(row: str, seed: int, args: argparse.Namespace) -> tuple[dict[int, fl
         sys.exit(f"ablation: training {row} seed {seed} was interrupted")
     train_s = time.perf_counter() - t0
     problems = load_dataset(DATASET_TEST)
+    if preset.eval_difficulties:  # the same held-out problems as the demo
+        problems = [p for p in problems if p.difficulty in preset.eval_difficulties]
     gen = GenerationConfig(
         temperature=preset.eval_temperature,
         max_new_tokens=preset.eval_max_new_tokens,
@@ -124,7 +126,8 @@ def main() -> int:
 
     ks = (1, args.n)
     lines = [
-        f"Held-out {DATASET_TEST} (n={args.n}), {args.steps} learner steps per run from {args.warm_start}, "
+        f"Held-out {DATASET_TEST} {'/'.join(PRESETS[args.preset].eval_difficulties) or 'all'} tier(s) "
+        f"(n={args.n}), temperature {PRESETS[args.preset].eval_temperature}, {args.steps} learner steps per run from {args.warm_start}, "
         f"seeds {args.seeds}; mean ± std over seeds.",
         "",
         "| row | " + " | ".join(f"pass@{k} (%)" for k in ks) + " | train time per run (s) |",
