@@ -30,10 +30,7 @@ from typing import Any
 
 from rltf.config import from_dict
 from rltf.console import setup_logging
-from rltf.demo import DATASET_TEST, PRESETS, deep_merge
-from rltf.evaluation import evaluate
-from rltf.policy import GenerationConfig, load_policy
-from rltf.tasks import load_dataset
+from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out
 from rltf.training.config import TrainConfig
 from rltf.training.loop import run_train
 
@@ -65,27 +62,9 @@ def run_one(row: str, seed: int, args: argparse.Namespace) -> tuple[dict[int, fl
     if not (final / "config.json").is_file() and run_train(cfg, resume=True) != 0:
         sys.exit(f"ablation: training {row} seed {seed} was interrupted")
     train_s = time.perf_counter() - t0
-    problems = load_dataset(DATASET_TEST)
-    if preset.eval_difficulties:  # the same held-out problems as the demo
-        problems = [p for p in problems if p.difficulty in preset.eval_difficulties]
-    gen = GenerationConfig(
-        temperature=preset.eval_temperature,
-        max_new_tokens=preset.eval_max_new_tokens,
-        batch_size=preset.eval_batch_size,
-    )
-    report = evaluate(
-        problems,
-        out_dir=run_dir / "eval",
-        n=args.n,
-        ks=(1, args.n),
-        dataset=DATASET_TEST,
-        policy=lambda: load_policy(str(final)),
-        gen=gen,
-        model=str(final),
-        seed=args.eval_seed,  # the same evaluation draws for every row
-        workers=2,
-        plots=False,
-        progress=False,
+    # the same evaluation draws for every row: one evaluation seed
+    report = evaluate_held_out(
+        final, run_dir / "eval", preset, args.eval_seed, n=args.n, quiet=True
     )
     return dict(report.pass_at_k), train_s
 

@@ -153,7 +153,15 @@ def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, A
     return out
 
 
-def _evaluate_model(model_dir: Path, out: Path, preset: DemoPreset, seed: int) -> EvalReport:
+def evaluate_held_out(
+    model_dir: Path,
+    out: Path,
+    preset: DemoPreset,
+    seed: int,
+    n: int | None = None,
+    quiet: bool = False,
+) -> EvalReport:
+    """pass@k of ``model_dir`` on the preset's held-out problems (the demo and the ablation)."""
     from rltf.evaluation import evaluate
     from rltf.policy import GenerationConfig, load_policy
     from rltf.tasks import load_dataset
@@ -172,14 +180,16 @@ def _evaluate_model(model_dir: Path, out: Path, preset: DemoPreset, seed: int) -
     return evaluate(
         problems,
         out_dir=out,
-        n=preset.eval_n,
-        ks=preset.eval_ks,
+        n=n or preset.eval_n,
+        ks=(1, n) if n else preset.eval_ks,
         dataset=DATASET_TEST,
         policy=lambda: load_policy(str(model_dir)),
         gen=gen,
         model=str(model_dir),
         seed=seed,
         workers=preset.workers,
+        plots=not quiet,
+        progress=not quiet,
     )
 
 
@@ -205,7 +215,7 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
         log.info("[1/4] warm start: supervised fine-tuning on %s", DATASET_TRAIN)
         if (code := run_sft(sft_cfg, resume=True)) != 0:
             return code
-    before = _evaluate_model(sft_final, out / "eval-before", preset, seed)
+    before = evaluate_held_out(sft_final, out / "eval-before", preset, seed)
     log.info("[2/4] before RLTF: %s", _headline(before))
 
     train_cfg = from_dict(
@@ -224,7 +234,7 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
         log.info("[3/4] online RLTF from the warm start")
         if (code := run_train(train_cfg, resume=True)) != 0:
             return code
-    after = _evaluate_model(rl_final, out / "eval-after", preset, seed)
+    after = evaluate_held_out(rl_final, out / "eval-after", preset, seed)
     log.info("[4/4] after RLTF: %s", _headline(after))
 
     from rltf.evaluation.plots import plot_training_curves
