@@ -28,3 +28,11 @@ def add_run_dir_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="discard the run dir's checkpoints and start again"
     )
+
+
+def quiet_model_loading() -> None:
+    """Hide transformers' per-tensor "Loading weights" bars: our own progress bars are the ones to
+    watch. (This also hides hub download bars; HF_HUB_DISABLE_PROGRESS_BARS=0 does not undo it.)"""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()

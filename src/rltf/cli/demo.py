@@ -27,9 +27,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from transformers.utils import logging as hf_logging
-
+    from rltf.cli._common import quiet_model_loading
     from rltf.demo import run_demo
 
-    hf_logging.disable_progress_bar()
+    quiet_model_loading()
     return run_demo(args.preset, args.out, args.seed)

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rltf.cli._common import add_config_args
+from rltf.cli._common import add_config_args, quiet_model_loading
 from rltf.config import ConfigError, load_config
 from rltf.evaluation.records import JsonlAppender, read_programs
 
@@ -126,6 +126,7 @@ def load_model(args: argparse.Namespace) -> Policy:
     if args.lora is not None and not Path(args.lora).is_dir():
         raise FileNotFoundError(f"--lora: adapter directory not found: {args.lora}")
     lora = LoraSettings(adapter=args.lora) if args.lora is not None else None
+    quiet_model_loading()
     return load_policy(
         args.model,
         dtype=args.dtype,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rltf.cli._common import add_config_args, add_run_dir_args
+from rltf.cli._common import add_config_args, add_run_dir_args, quiet_model_loading
 from rltf.config import load_config
 
 HELP = "Supervised warm start: cross-entropy on reference solutions (prompt tokens masked), with checkpoints and metrics."
@@ -18,11 +18,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from transformers.utils import logging as hf_logging
-
     from rltf.training.config import SFTConfig
     from rltf.training.sft import run_sft
 
     cfg = load_config(SFTConfig, args.config, args.overrides)
-    hf_logging.disable_progress_bar()  # our own progress bar is the one to watch
+    quiet_model_loading()
     return run_sft(cfg, resume=args.resume, overwrite=args.overwrite)
