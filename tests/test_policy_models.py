@@ -126,6 +126,13 @@ def test_lora_attach_save_load_merge(model_dir, tmp_path):
     torch.testing.assert_close(logprobs_of(reloaded), tuned, atol=1e-5, rtol=0)
     via_settings = load_policy(str(model_dir), lora=LoraSettings(adapter=str(saved)))
     torch.testing.assert_close(logprobs_of(via_settings), tuned, atol=1e-5, rtol=0)
+    # An adapter directory plus LoRA settings (RLTF after a LoRA warm start) continues training
+    # the saved adapters; it does not stack fresh, zero-initialised ones on frozen old ones.
+    continued = load_policy(str(saved), lora=LoraSettings(r=4, alpha=8))
+    torch.testing.assert_close(logprobs_of(continued), tuned, atol=1e-5, rtol=0)
+    assert set(continued.trainable_state()) == set(policy.trainable_state())
+    with pytest.raises(ValueError, match="itself a LoRA adapter"):
+        load_policy(str(saved), lora=LoraSettings(adapter=str(saved)))
 
     reloaded.merge_lora()
     assert not reloaded.is_lora

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from rltf.policy.policy import POLICY_META, Policy
 from rltf.policy.pretrained import REGISTRY, resolve_bundled
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+log = logging.getLogger("rltf.policy")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -94,8 +97,17 @@ def load_policy(
     model.to(dev)
     model.eval()
     if adapter_dir is not None:
+        if lora is not None and lora.adapter is not None:
+            raise ValueError(
+                f"{local} is itself a LoRA adapter directory; do not also set lora.adapter "
+                f"({lora.adapter})"
+            )
+        # Continue training the saved adapters (e.g. RLTF after a LoRA warm start): stacking
+        # fresh adapters on them would leave the warm start's adapters frozen.
         model = lora_mod.load_adapter(model, adapter_dir, trainable=True)
-    if lora is not None:
+        if lora is not None:
+            log.info("%s: continuing its saved LoRA adapters (lora r/alpha settings unused)", local)
+    elif lora is not None:
         model = lora_mod.attach_lora(model, lora)
     version = 0
     meta = Path(name_or_path) / POLICY_META
