@@ -94,3 +94,22 @@ def test_difficulty_filter_keeps_only_the_named_levels():
     assert easy and {p.difficulty for p in easy} == {"easy"}
     with pytest.raises(ValueError, match="no problems"):
         load_problems(DataConfig(train="builtin:basic:train", difficulties=("impossible",)))
+
+
+def test_reference_fraction_hides_a_stable_share_of_solutions():
+    from rltf.training.config import DataConfig
+    from rltf.training.data import load_problems
+
+    def with_refs(fraction: float) -> set[str]:
+        cfg = DataConfig(train="builtin:basic:train", reference_fraction=fraction)
+        problems = load_problems(cfg)
+        assert len(problems) == 978  # every problem stays for RL; only solutions are hidden
+        return {p.id for p in problems if p.solutions}
+
+    half = with_refs(0.5)
+    assert 0.4 * 978 < len(half) < 0.6 * 978
+    assert with_refs(0.5) == half  # the same problems in every run and stage
+    assert half < with_refs(0.8)  # a larger share keeps the smaller one's problems
+    assert with_refs(0.0) == set() and len(with_refs(1.0)) == 978
+    with pytest.raises(ValueError, match="reference_fraction"):
+        DataConfig(reference_fraction=1.5).validate()

@@ -37,6 +37,10 @@ class DataConfig:
     skip_invalid: bool = False
     difficulties: tuple[str, ...] = ()  # keep only problems of these levels (empty: all)
     limit: int | None = None  # use only the first N problems (after the difficulty filter)
+    # Share of problems whose reference solutions SL may use, picked by a stable hash of the
+    # problem id; the others teach only through RL from their unit tests (the setting RLTF is
+    # for: tests are cheaper to come by than solutions). 1.0: every solution is used.
+    reference_fraction: float = 1.0
     max_target_tokens: int = 512  # SL: reference solutions are cut to this many tokens
     max_prompt_tokens: int | None = None  # SL: keep the last N prompt tokens (train: null =
     # generation.max_prompt_tokens, so both see the same prompt)
@@ -46,6 +50,8 @@ class DataConfig:
             raise ValueError("data.train must name a dataset (e.g. builtin:basic:train)")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1, got {self.limit}")
+        if not 0 <= self.reference_fraction <= 1:
+            raise ValueError(f"reference_fraction must be in [0, 1], got {self.reference_fraction}")
         if self.max_target_tokens < 1:
             raise ValueError(f"max_target_tokens must be >= 1, got {self.max_target_tokens}")
         if self.max_prompt_tokens is not None and self.max_prompt_tokens < 1:

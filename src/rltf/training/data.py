@@ -3,11 +3,12 @@ solutions as (prompt ids, target ids) pairs; and the policy (including the tiny 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -89,7 +90,26 @@ def load_problems(cfg: DataConfig) -> list[Problem]:
         raise ValueError(
             f"data.train {cfg.train!r}: no problems (difficulties: {cfg.difficulties})"
         )
+    if cfg.reference_fraction < 1:
+        problems = [
+            p if keeps_reference(p.id, cfg.reference_fraction) else replace(p, solutions=())
+            for p in problems
+        ]
+        kept = sum(bool(p.solutions) for p in problems)
+        log.info(
+            "data.reference_fraction %g: SL uses the solutions of %d of %d problems",
+            cfg.reference_fraction,
+            kept,
+            len(problems),
+        )
     return problems
+
+
+def keeps_reference(problem_id: str, fraction: float) -> bool:
+    """Whether ``problem_id`` is among the ``fraction`` of problems whose reference solutions
+    SL uses: a hash of the id, so the choice is the same in every run, seed and stage."""
+    digest = hashlib.sha256(problem_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") < fraction * 2**64
 
 
 def make_prompts(problems: Sequence[Problem], style: str, tokenizer: Any) -> dict[str, Prompt]:
