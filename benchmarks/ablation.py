@@ -11,7 +11,7 @@ the same sampling settings. Rows (rltf.feedback.ABLATIONS plus the official-code
     official               the official code's variant of full RLTF
 
     python benchmarks/ablation.py --warm-start runs/demo/sft/final --out runs/ablation \
-        --seeds 0 1 2 --steps 100
+        --seeds 0 1 2
 
 Prints a markdown table of held-out pass@1 / pass@k as mean ± std over seeds, with the compute
 used, and writes it to <out>/ablation.md (and every run's report under <out>/<row>/seed<s>/).
@@ -24,7 +24,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -43,30 +42,43 @@ ROWS: dict[str, dict[str, Any]] = {
 }
 
 
-def run_one(row: str, seed: int, args: argparse.Namespace) -> tuple[dict[int, float], float]:
-    """Train one (row, seed) from the warm start and evaluate it; returns pass@k and train s."""
+def steps(args: argparse.Namespace) -> int:
+    return int(args.steps or PRESETS[args.preset].train["loop"]["steps"])
+
+
+def run_one(
+    row: str, seed: int, args: argparse.Namespace
+) -> tuple[dict[int, float], dict[str, float]]:
+    """Train one (row, seed) from the warm start and evaluate it; returns pass@k and compute."""
     preset = PRESETS[args.preset]
     run_dir = Path(args.out) / row / f"seed{seed}"
     overrides = {
         "run_dir": str(run_dir / "train"),
         "seed": seed,
         "policy": {"model": args.warm_start},
-        "loop": {"steps": args.steps, "warm_start_steps": 0},
+        "loop": {"steps": steps(args), "warm_start_steps": 0},
         "checkpoint": {"every": 0},
         "metrics": {"tensorboard": False, "progress": False},
         **ROWS[row],
     }
     cfg = from_dict(TrainConfig, deep_merge(preset.train, overrides), f"ablation row {row}")
     final = run_dir / "train" / "final"
-    t0 = time.perf_counter()
     if not (final / "config.json").is_file() and run_train(cfg, resume=True) != 0:
         sys.exit(f"ablation: training {row} seed {seed} was interrupted")
-    train_s = time.perf_counter() - t0
     # the same evaluation draws for every row: one evaluation seed
     report = evaluate_held_out(
         final, run_dir / "eval", preset, args.eval_seed, n=args.n, quiet=True
     )
-    return dict(report.pass_at_k), train_s
+    return dict(report.pass_at_k), compute_used(run_dir / "train" / "metrics.jsonl")
+
+
+def compute_used(metrics: Path) -> dict[str, float]:
+    """Wall seconds and programs executed, from the run's own metrics (so a reused run reports
+    what it cost when it ran, not 0)."""
+    last: dict[str, Any] = {}
+    for line in metrics.read_text(encoding="utf-8").splitlines():
+        last.update(json.loads(line))
+    return {"seconds": last.get("time/wall_s", 0.0), "programs": last.get("total/programs", 0.0)}
 
 
 def main() -> int:
@@ -79,8 +91,12 @@ def main() -> int:
     parser.add_argument("--out", default="runs/ablation")
     parser.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=100, help="learner steps per run")
-    parser.add_argument("--n", type=int, default=8, help="held-out samples per problem")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="learner steps per run (default: the preset's)"
+    )
+    parser.add_argument(
+        "--n", type=int, default=None, help="held-out samples per problem (default: the preset's)"
+    )
     parser.add_argument("--eval-seed", type=int, default=1234)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
     args = parser.parse_args()
@@ -91,26 +107,32 @@ def main() -> int:
         )
 
     results: dict[str, list[dict[int, float]]] = {}
-    seconds: dict[str, list[float]] = {}
+    compute: dict[str, list[dict[str, float]]] = {}
     for row in args.rows:
         for seed in args.seeds:
-            pass_at_k, train_s = run_one(row, seed, args)
+            pass_at_k, used = run_one(row, seed, args)
             results.setdefault(row, []).append(pass_at_k)
-            seconds.setdefault(row, []).append(train_s)
+            compute.setdefault(row, []).append(used)
             print(
                 f"{row:22s} seed {seed}: "
                 + ", ".join(f"pass@{k} {100 * v:.2f}%" for k, v in sorted(pass_at_k.items())),
                 flush=True,
             )
 
-    ks = (1, args.n)
+    preset = PRESETS[args.preset]
+    n = args.n or preset.eval_n
+    ks = (1, args.n) if args.n else preset.eval_ks
+    tier = "/".join(preset.eval_difficulties) or "all"
     lines = [
-        f"Held-out {DATASET_TEST} {'/'.join(PRESETS[args.preset].eval_difficulties) or 'all'} tier(s) "
-        f"(n={args.n}), temperature {PRESETS[args.preset].eval_temperature}, {args.steps} learner steps per run from {args.warm_start}, "
-        f"seeds {args.seeds}; mean ± std over seeds.",
+        f"Held-out {DATASET_TEST}, {tier} tier(s), n={n}, temperature {preset.eval_temperature}; "
+        f"{steps(args)} learner steps per run from {args.warm_start}; seeds {args.seeds}; "
+        "mean ± std over seeds. Compute per run: training wall time on this machine and "
+        "programs the actor generated and executed.",
         "",
-        "| row | " + " | ".join(f"pass@{k} (%)" for k in ks) + " | train time per run (s) |",
-        "|---|" + "---:|" * (len(ks) + 1),
+        "| row | "
+        + " | ".join(f"pass@{k} (%)" for k in ks)
+        + " | train s / run | programs / run |",
+        "|---|" + "---:|" * (len(ks) + 2),
     ]
     for row, runs in results.items():
         cells = []
@@ -118,9 +140,9 @@ def main() -> int:
             values = [100 * r[k] for r in runs]
             std = statistics.stdev(values) if len(values) > 1 else 0.0
             cells.append(f"{statistics.mean(values):.2f} ± {std:.2f}")
-        lines.append(
-            f"| {row} | " + " | ".join(cells) + f" | {statistics.mean(seconds[row]):.0f} |"
-        )
+        secs = statistics.mean(c["seconds"] for c in compute[row])
+        programs = statistics.mean(c["programs"] for c in compute[row])
+        lines.append(f"| {row} | " + " | ".join(cells) + f" | {secs:.0f} | {programs:.0f} |")
     table = "\n".join(lines)
     print("\n" + table)
     out = Path(args.out)
@@ -128,6 +150,7 @@ def main() -> int:
     (out / "ablation.json").write_text(
         json.dumps(
             {
+                "compute": compute,
                 "results": {
                     r: [{str(k): v for k, v in x.items()} for x in runs]
                     for r, runs in results.items()
