@@ -15,7 +15,11 @@ the same sampling settings. Rows (rltf.feedback.ABLATIONS plus the official-code
 
 Prints a markdown table of held-out pass@1 / pass@k as mean ± std over seeds, with the compute
 used, and writes it to <out>/ablation.md (and every run's report under <out>/<row>/seed<s>/).
-Runs already finished are reused, so an interrupted ablation resumes.
+Runs already finished are reused, so an interrupted ablation resumes (use a new --out when you
+change --steps or --set). `--set key=value` overrides the preset's training config in every row:
+
+    python benchmarks/ablation.py --warm-start runs/demo/sft/final --out runs/ablation-t1 \
+        --rows sl coarse+fine+adaptive --set generation.temperature=1.0
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rltf.config import from_dict
+from rltf.config import from_dict, nested_overrides
 from rltf.console import setup_logging
 from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out
 from rltf.training.config import TrainConfig
@@ -61,7 +65,8 @@ def run_one(
         "metrics": {"tensorboard": False, "progress": False},
         **ROWS[row],
     }
-    cfg = from_dict(TrainConfig, deep_merge(preset.train, overrides), f"ablation row {row}")
+    merged = deep_merge(deep_merge(preset.train, overrides), nested_overrides(args.overrides))
+    cfg = from_dict(TrainConfig, merged, f"ablation row {row}")
     final = run_dir / "train" / "final"
     if not (final / "config.json").is_file() and run_train(cfg, resume=True) != 0:
         sys.exit(f"ablation: training {row} seed {seed} was interrupted")
@@ -99,6 +104,14 @@ def main() -> int:
     )
     parser.add_argument("--eval-seed", type=int, default=1234)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override a training config key of every row, e.g. --set optim.lr=2e-4; repeatable",
+    )
     args = parser.parse_args()
     setup_logging(-1)
     if not (Path(args.warm_start) / "config.json").is_file():
@@ -127,7 +140,8 @@ def main() -> int:
         f"Held-out {DATASET_TEST}, {tier} tier(s), n={n}, temperature {preset.eval_temperature}; "
         f"{steps(args)} learner steps per run from {args.warm_start}; seeds {args.seeds}; "
         "mean ± std over seeds. Compute per run: training wall time on this machine and "
-        "programs the actor generated and executed.",
+        "programs the actor generated and executed."
+        + (f" Overrides of the preset: {' '.join(args.overrides)}." if args.overrides else ""),
         "",
         "| row | "
         + " | ".join(f"pass@{k} (%)" for k in ks)

@@ -30,12 +30,16 @@ def test_ablation_table_and_reuse(tmp_path, monkeypatch, capsys):
     out = tmp_path / "ablation"
     argv = ["ablation.py", "--warm-start", str(tmp_path / "sft" / "final"), "--out", str(out)]
     argv += ["--preset", "micro", "--rows", "sl", "coarse+fine+adaptive", "--seeds", "0", "1"]
+    argv += ["--set", "generation.max_new_tokens=12"]
     monkeypatch.setattr(sys, "argv", argv)
     assert ablation.main() == 0
 
     table = (out / "ablation.md").read_text()
     assert "| sl |" in table and "| coarse+fine+adaptive |" in table
     assert "pass@1 (%)" in table and "pass@2 (%)" in table  # the preset's ks
+    assert "generation.max_new_tokens=12" in table
+    config = (out / "sl" / "seed1" / "train" / "config.yaml").read_text()
+    assert "max_new_tokens: 12" in config  # --set reached every run
     saved = json.loads((out / "ablation.json").read_text())
     assert len(saved["results"]["sl"]) == 2  # two seeds
     for runs in saved["compute"].values():

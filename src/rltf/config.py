@@ -53,16 +53,32 @@ def load_config(cls: type[C], path: str | Path | None = None, overrides: Sequenc
                 source, "", f"expected a mapping at the top level, got {type(loaded).__name__}"
             )
         data = loaded
+    for key, value in parse_overrides(overrides).items():
+        _set_dotted(data, key, value)
+    return from_dict(cls, data, source)
+
+
+def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
+    """``["optim.lr=1e-5", ...]`` -> ``{"optim.lr": 1e-5, ...}`` (values parsed as YAML)."""
+    out: dict[str, Any] = {}
     for item in overrides:
         key, sep, raw = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise ConfigError("<command line>", item, "an override must look like key.sub=value")
         try:
             value = yaml.safe_load(raw) if raw else ""
         except yaml.YAMLError:
             value = raw
-        _set_dotted(data, key.strip(), value)
-    return from_dict(cls, data, source)
+        out[key.strip()] = value
+    return out
+
+
+def nested_overrides(overrides: Sequence[str]) -> dict[str, Any]:
+    """``["optim.lr=1e-5"]`` -> ``{"optim": {"lr": 1e-5}}``, to merge into a config mapping."""
+    data: dict[str, Any] = {}
+    for key, value in parse_overrides(overrides).items():
+        _set_dotted(data, key, value)
+    return data
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
