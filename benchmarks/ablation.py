@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rltf.cli._common import add_overrides_arg
 from rltf.config import from_dict, nested_overrides
 from rltf.console import setup_logging
 from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out
@@ -104,13 +105,8 @@ def main() -> int:
     )
     parser.add_argument("--eval-seed", type=int, default=1234)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    parser.add_argument(
-        "--set",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        dest="overrides",
-        help="override a training config key of every row, e.g. --set optim.lr=2e-4; repeatable",
+    add_overrides_arg(
+        parser, "override a training config key of every row, e.g. --set optim.lr=2e-4; repeatable"
     )
     args = parser.parse_args()
     setup_logging(-1)

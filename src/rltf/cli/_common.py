@@ -8,13 +8,16 @@ import argparse
 def add_config_args(parser: argparse.ArgumentParser) -> None:
     """``--config FILE`` plus any number of ``--set key.sub=value`` overrides."""
     parser.add_argument("--config", metavar="FILE", help="YAML config file")
+    add_overrides_arg(parser)
+
+
+def add_overrides_arg(
+    parser: argparse.ArgumentParser,
+    help: str = "override a config key (dotted, YAML value), e.g. --set optim.lr=1e-5; repeatable",
+) -> None:
+    """``--set key.sub=value`` (repeatable) into ``args.overrides``."""
     parser.add_argument(
-        "--set",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        dest="overrides",
-        help="override a config key (dotted, YAML value), e.g. --set optim.lr=1e-5; repeatable",
+        "--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides", help=help
     )
 
 
