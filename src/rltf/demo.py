@@ -264,7 +264,12 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "summary.md").write_text(table + "\n", encoding="utf-8")
     print(table)
-    print(f"\ntraining curves: {plot}\nreports: {out / 'eval-before'}, {out / 'eval-after'}")
+    print(
+        f"\nseed {seed}; the same problems, sampling settings and evaluation seed before and after."
+        "\nRLTF trains the paper's loss, SL on reference solutions plus RL on the actor's samples;"
+        "\ndocs/results.md compares it with SL alone and the reward ablation."
+        f"\ntraining curves: {plot}\nreports: {out / 'eval-before'}, {out / 'eval-after'}"
+    )
     return 0
 
 
