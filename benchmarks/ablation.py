@@ -34,7 +34,7 @@ from typing import Any
 from rltf.cli._common import add_overrides_arg
 from rltf.config import from_dict, nested_overrides
 from rltf.console import setup_logging
-from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out
+from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out, held_out_ks
 from rltf.training.config import TrainConfig
 from rltf.training.loop import run_train
 
@@ -130,7 +130,7 @@ def main() -> int:
 
     preset = PRESETS[args.preset]
     n = args.n or preset.eval_n
-    ks = (1, args.n) if args.n else preset.eval_ks
+    ks = held_out_ks(args.n) if args.n else preset.eval_ks
     tier = "/".join(preset.eval_difficulties) or "all"
     lines = [
         f"Held-out {DATASET_TEST}, {tier} tier(s), n={n}, temperature {preset.eval_temperature}; "

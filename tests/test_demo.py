@@ -106,3 +106,11 @@ def test_comparison_table_rows():
     table = comparison_table(report(0.1, 1), report(0.5, 3), "title")
     assert "| pass@1 | 10.00% | 50.00% |" in table
     assert "| passed | 16.7% | 50.0% |" in table
+
+
+def test_held_out_ks_report_pass_at_5_where_n_allows():
+    from rltf.demo import held_out_ks
+
+    assert held_out_ks(16) == (1, 5, 16)
+    assert held_out_ks(5) == (1, 5)
+    assert held_out_ks(2) == (1, 2)

@@ -160,6 +160,11 @@ def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, A
     return out
 
 
+def held_out_ks(n: int) -> tuple[int, ...]:
+    """pass@1, pass@5 (the paper's second column) where n allows, and pass@n."""
+    return tuple(sorted({k for k in (1, 5, n) if k <= n}))
+
+
 def evaluate_held_out(
     model_dir: Path,
     out: Path,
@@ -188,7 +193,7 @@ def evaluate_held_out(
         problems,
         out_dir=out,
         n=n or preset.eval_n,
-        ks=(1, n) if n else preset.eval_ks,
+        ks=held_out_ks(n) if n else preset.eval_ks,
         dataset=DATASET_TEST,
         policy=lambda: load_policy(str(model_dir)),
         gen=gen,
