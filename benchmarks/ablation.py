@@ -129,6 +129,15 @@ def main() -> int:
             )
 
     preset = PRESETS[args.preset]
+    # The reference every row is read against: the warm start itself, same evaluation draws.
+    start = evaluate_held_out(
+        Path(args.warm_start),
+        Path(args.out) / "warm-start" / "eval",
+        preset,
+        args.eval_seed,
+        n=args.n,
+        quiet=True,
+    ).pass_at_k
     n = args.n or preset.eval_n
     ks = held_out_ks(args.n) if args.n else preset.eval_ks
     tier = "/".join(preset.eval_difficulties) or "all"
@@ -143,6 +152,9 @@ def main() -> int:
         + " | ".join(f"pass@{k} (%)" for k in ks)
         + " | train s / run | programs / run |",
         "|---|" + "---:|" * (len(ks) + 2),
+        "| warm start (no training) | "
+        + " | ".join(f"{100 * start[k]:.2f}" for k in ks)
+        + " | 0 | 0 |",
     ]
     for row, runs in results.items():
         cells = []
@@ -160,6 +172,7 @@ def main() -> int:
     (out / "ablation.json").write_text(
         json.dumps(
             {
+                "warm_start": {str(k): v for k, v in start.items()},
                 "compute": compute,
                 "results": {
                     r: [{str(k): v for k, v in x.items()} for x in runs]

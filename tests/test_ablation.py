@@ -36,6 +36,7 @@ def test_ablation_table_and_reuse(tmp_path, monkeypatch, capsys):
 
     table = (out / "ablation.md").read_text()
     assert "| sl |" in table and "| coarse+fine+adaptive |" in table
+    assert "| warm start (no training) |" in table
     assert "pass@1 (%)" in table and "pass@2 (%)" in table  # the preset's ks
     assert "generation.max_new_tokens=12" in table
     config = (out / "sl" / "seed1" / "train" / "config.yaml").read_text()
