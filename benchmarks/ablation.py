@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rltf.cli._common import add_overrides_arg
+from rltf.cli._common import add_overrides_arg, quiet_model_loading
 from rltf.config import from_dict, nested_overrides
 from rltf.console import setup_logging
 from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out, held_out_ks
@@ -110,6 +110,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     setup_logging(-1)
+    quiet_model_loading()
     if not (Path(args.warm_start) / "config.json").is_file():
         sys.exit(
             f"ablation: --warm-start {args.warm_start!r} is not a model directory (run `rltf demo` first)"
