@@ -84,18 +84,30 @@ def test_sigkill_and_resume_is_bit_identical(tmp_path):
             command(killed), stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
         )
         deadline = time.monotonic() + 120
-        while not (ckpts.is_dir() and any(ckpts.glob("ckpt-*"))):
-            assert proc.poll() is None, stderr.read_text()[-3000:]
-            assert time.monotonic() < deadline, "no checkpoint within 120 s"
-            time.sleep(0.02)
-        delay = random.uniform(0.0, 1.0)  # an arbitrary moment: mid-step, mid-save, mid-round
+
+        def wait_for_checkpoint_after(name: str) -> str:
+            while True:
+                names = sorted(c.name for c in ckpts.glob("ckpt-*")) if ckpts.is_dir() else []
+                if names and names[-1] > name:
+                    return names[-1]
+                assert proc.poll() is None, stderr.read_text()[-3000:]
+                assert time.monotonic() < deadline, "no new checkpoint within 120 s"
+                time.sleep(0.01)
+
+        # The kill lands at an arbitrary moment (mid-step, mid-save, mid-round) within one
+        # checkpoint period, measured on this machine so that the run cannot finish first.
+        first = wait_for_checkpoint_after("")
+        t_first = time.monotonic()
+        wait_for_checkpoint_after(first)
+        period = time.monotonic() - t_first
+        delay = random.uniform(0.0, period)
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert proc.returncode == -signal.SIGKILL, stderr.read_text()[-3000:]
     at = last_checkpoint(tmp_path / "killed").name
     assert at != "ckpt-00000016", "finished before the kill"
-    print(f"killed {delay:.2f} s after the first checkpoint; newest complete: {at}")
+    print(f"killed {delay:.2f} s after the second checkpoint; newest complete: {at}")
 
     run(killed)  # the same command resumes from the newest complete checkpoint
 
