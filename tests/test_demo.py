@@ -114,3 +114,26 @@ def test_held_out_ks_report_pass_at_5_where_n_allows():
     assert held_out_ks(16) == (1, 5, 16)
     assert held_out_ks(5) == (1, 5)
     assert held_out_ks(2) == (1, 2)
+
+
+def test_demo_overrides_reach_both_stages_and_guard_the_directory(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from rltf.cli import main
+    from rltf.config import ConfigError
+
+    monkeypatch.setitem(PRESETS, "micro", MICRO)
+    out = tmp_path / "demo"
+    overrides = {"sft": {"sft": {"steps": 2}}, "train": {"loop": {"steps": 2}}}
+    assert run_demo("micro", out, seed=0, overrides=overrides) == 0
+    assert "steps: 2" in (out / "sft" / "config.yaml").read_text()
+    assert max(json.loads(r)["step"] for r in (out / "rltf" / "metrics.jsonl").open()) == 2
+    assert json.loads((out / "summary.json").read_text())["overrides"] == overrides
+
+    # A directory holding a run with other settings is not silently reused.
+    with pytest.raises(ConfigError, match="other overrides"):
+        run_demo("micro", out, seed=0, overrides={"train": {"loop": {"steps": 3}}})
+    with pytest.raises(ConfigError, match="sft. or train."):
+        run_demo("micro", tmp_path / "other", overrides={"optim": {"lr": 1.0}})
+    assert main(["demo", "--preset", "micro", "--out", str(out), "--set", "nope.x=1"]) == 2
+    assert "sft. or train." in capsys.readouterr().err

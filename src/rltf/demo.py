@@ -205,7 +205,15 @@ def evaluate_held_out(
     )
 
 
-def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed: int = 0) -> int:
+def run_demo(
+    preset_name: str = "tiny",
+    out_dir: str | Path = "runs/demo",
+    seed: int = 0,
+    overrides: Mapping[str, Any] | None = None,
+) -> int:
+    """Run (or resume) the demo. ``overrides``: ``{"sft": {...}, "train": {...}}`` merged into the
+    preset's SFT and RLTF configs (``rltf demo --set train.optim.lr=1e-4``)."""
+    from rltf.config import ConfigError
     from rltf.training.config import SFTConfig, TrainConfig
     from rltf.training.loop import run_train
     from rltf.training.sft import run_sft
@@ -216,10 +224,28 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     log.info("demo preset %r: %s", preset_name, preset.description)
+    overrides = dict(overrides or {})
+    if unknown := sorted(set(overrides) - {"sft", "train"}):
+        raise ConfigError("--set", unknown[0], "demo overrides start with sft. or train.")
+    # Finished stages are reused, so a directory must not mix runs with different settings.
+    recorded = out / "overrides.json"
+    previous = json.loads(recorded.read_text(encoding="utf-8")) if recorded.is_file() else {}
+    if previous != overrides and (out / "sft").exists():
+        raise ConfigError(
+            "--set",
+            "",
+            f"{out} holds a demo run with other overrides ({previous or 'none'}); "
+            "use a fresh --out",
+        )
+    recorded.write_text(json.dumps(overrides, indent=2) + "\n", encoding="utf-8")
+    sft_overrides = overrides.get("sft", {})
+    train_overrides = overrides.get("train", {})
 
     sft_cfg = from_dict(
         SFTConfig,
-        deep_merge(preset.sft, {"run_dir": str(out / "sft"), "seed": seed}),
+        deep_merge(
+            deep_merge(preset.sft, sft_overrides), {"run_dir": str(out / "sft"), "seed": seed}
+        ),
         "demo preset",
     )
     sft_final = out / "sft" / "final"
@@ -233,7 +259,7 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
     train_cfg = from_dict(
         TrainConfig,
         deep_merge(
-            preset.train,
+            deep_merge(preset.train, train_overrides),
             {"run_dir": str(out / "rltf"), "seed": seed, "policy": {"model": str(sft_final)}},
         ),
         "demo preset",
@@ -258,6 +284,7 @@ def run_demo(preset_name: str = "tiny", out_dir: str | Path = "runs/demo", seed:
         "preset": preset_name,
         "seed": seed,
         "description": preset.description,
+        "overrides": overrides,
         "eval": {
             "dataset": DATASET_TEST,
             "n": preset.eval_n,
