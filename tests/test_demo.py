@@ -133,7 +133,7 @@ def test_demo_overrides_reach_both_stages_and_guard_the_directory(tmp_path, monk
     # A directory holding a run with other settings is not silently reused.
     with pytest.raises(ConfigError, match="other overrides"):
         run_demo("micro", out, seed=0, overrides={"train": {"loop": {"steps": 3}}})
-    with pytest.raises(ConfigError, match="sft. or train."):
+    with pytest.raises(ConfigError, match=r"sft\. or train\."):
         run_demo("micro", tmp_path / "other", overrides={"optim": {"lr": 1.0}})
     assert main(["demo", "--preset", "micro", "--out", str(out), "--set", "nope.x=1"]) == 2
     assert "sft. or train." in capsys.readouterr().err
