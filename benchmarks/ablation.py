@@ -34,7 +34,8 @@ from typing import Any
 from rltf.cli._common import add_overrides_arg, quiet_model_loading
 from rltf.config import from_dict, nested_overrides
 from rltf.console import setup_logging
-from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out, held_out_ks
+from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out
+from rltf.evaluation.plots import read_metrics
 from rltf.training.config import TrainConfig
 from rltf.training.loop import run_train
 
@@ -82,8 +83,8 @@ def compute_used(metrics: Path) -> dict[str, float]:
     """Wall seconds and programs executed, from the run's own metrics (so a reused run reports
     what it cost when it ran, not 0)."""
     last: dict[str, Any] = {}
-    for line in metrics.read_text(encoding="utf-8").splitlines():
-        last.update(json.loads(line))
+    for row in read_metrics(metrics):
+        last.update(row)
     return {"seconds": last.get("time/wall_s", 0.0), "programs": last.get("total/programs", 0.0)}
 
 
@@ -131,16 +132,15 @@ def main() -> int:
 
     preset = PRESETS[args.preset]
     # The reference every row is read against: the warm start itself, same evaluation draws.
-    start = evaluate_held_out(
+    reference = evaluate_held_out(
         Path(args.warm_start),
         Path(args.out) / "warm-start" / "eval",
         preset,
         args.eval_seed,
         n=args.n,
         quiet=True,
-    ).pass_at_k
-    n = args.n or preset.eval_n
-    ks = held_out_ks(args.n) if args.n else preset.eval_ks
+    )
+    start, n, ks = reference.pass_at_k, reference.n, tuple(sorted(reference.pass_at_k))
     tier = "/".join(preset.eval_difficulties) or "all"
     lines = [
         f"Held-out {DATASET_TEST}, {tier} tier(s), n={n}, temperature {preset.eval_temperature}; "
