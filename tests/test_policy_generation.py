@@ -85,18 +85,22 @@ def test_samples_are_grouped_by_prompt_with_their_fields(policy):
 
 def test_generation_logprobs_equal_learner_logprobs_with_left_padding(policy):
     """Prompts of different lengths in one batch (left padding for causal models); the learner
-    recomputes them in a different batch composition and order."""
+    recomputes them in a different batch composition and order, at the sampling temperature
+    (the recorded log-probs are those of softmax(logits / T), the distribution sampled from)."""
     gen = GenerationConfig(max_new_tokens=16, seed=0, batch_size=16, temperature=1.3, top_p=0.9)
     samples = policy.generate(PROMPTS, IDS, gen, n=2)
     order = [5, 0, 3, 1, 4, 2]
-    learner = policy.token_logprobs(
-        [samples[i].prompt_ids for i in order], [samples[i].token_ids for i in order]
-    )
+    prompts = [samples[i].prompt_ids for i in order]
+    tokens = [samples[i].token_ids for i in order]
+    learner = policy.token_logprobs(prompts, tokens, temperature=1.3)
     for i, lp in zip(order, learner, strict=True):
         assert lp.shape == (len(samples[i].token_ids),)
         torch.testing.assert_close(
             lp.detach(), torch.tensor(samples[i].logprobs), atol=2e-5, rtol=0
         )
+    with torch.no_grad():  # at temperature 1 they differ: the temperature really is applied
+        raw = policy.token_logprobs(prompts, tokens)
+    assert max(float((a - b.detach()).abs().max()) for a, b in zip(raw, learner)) > 1e-3
     # differentiable: a loss on them reaches the weights
     sum(lp.sum() for lp in learner).backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in policy.model.parameters())

@@ -10,8 +10,9 @@ the log-probs recorded at generation time up to float rounding:
 * encoder-decoder: encoder input = prompt (right-padded, masked); decoder input =
   ``[decoder_start] + tokens[:-1]``; targets = tokens.
 
-The per-token log-prob is ``logit[token] - logsumexp(logits)`` in float32 (no full log-softmax
-tensor is kept). Dropout follows the model's mode: call ``model.eval()`` for exact agreement with
+The per-token log-prob is ``z[token] - logsumexp(z)`` with ``z = logits / temperature`` in float32
+(no full log-softmax tensor is kept): the learner differentiates the distribution the actor sampled
+from (TRL and veRL divide by the sampling temperature the same way; top-p is not applied). Dropout follows the model's mode: call ``model.eval()`` for exact agreement with
 generation (RL fine-tuning code usually disables dropout for this reason).
 """
 
@@ -24,8 +25,14 @@ import torch
 from rltf.policy.sampling import accepts, left_pad, position_ids, right_pad
 
 
-def _gather_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def _gather_logprobs(
+    logits: torch.Tensor, targets: torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
     logits = logits.float()
+    if temperature != 1.0:
+        logits = logits / temperature
     picked = logits.gather(-1, targets[..., None]).squeeze(-1)
     return picked - torch.logsumexp(logits, dim=-1)
 
@@ -35,6 +42,7 @@ def causal_token_logprobs(
     prompt_ids: Sequence[Sequence[int]],
     token_ids: Sequence[Sequence[int]],
     pad_id: int,
+    temperature: float = 1.0,
 ) -> list[torch.Tensor]:
     """See the module docstring. One 1-D tensor per sequence, of length ``len(token_ids[b])``."""
     _check_lengths(prompt_ids, token_ids)
@@ -58,7 +66,7 @@ def causal_token_logprobs(
     ).logits
     # The logit at column c predicts the token at column c + 1: columns P-1 .. P+width-2.
     logits = logits[:, -(width + 1) : -1]
-    logps = _gather_logprobs(logits, t_ids)
+    logps = _gather_logprobs(logits, t_ids, temperature)
     return [logps[b, : len(t)] for b, t in enumerate(token_ids)]
 
 
@@ -68,6 +76,7 @@ def seq2seq_token_logprobs(
     token_ids: Sequence[Sequence[int]],
     pad_id: int,
     decoder_start_id: int,
+    temperature: float = 1.0,
 ) -> list[torch.Tensor]:
     """See the module docstring. One 1-D tensor per sequence, of length ``len(token_ids[b])``."""
     _check_lengths(prompt_ids, token_ids)
@@ -83,7 +92,7 @@ def seq2seq_token_logprobs(
     logits = model(
         input_ids=enc_ids, attention_mask=enc_mask, decoder_input_ids=dec_in, use_cache=False
     ).logits
-    logps = _gather_logprobs(logits, t_ids)
+    logps = _gather_logprobs(logits, t_ids, temperature)
     return [logps[b, : len(t)] for b, t in enumerate(token_ids)]
 
 

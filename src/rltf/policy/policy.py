@@ -5,9 +5,11 @@ the same code; only the tensor layout differs (see :mod:`rltf.policy.sampling`).
 
 Decisions that the rest of rltf relies on:
 
-* ``Sample.logprobs[i]`` is log p(token_i) under the raw model distribution (temperature 1, no
-  top-p), i.e. exactly what :meth:`Policy.token_logprobs` returns for the same weights; the
-  temperature/top-p only shape which token is drawn. The RL loss -sum r_t log p(w_t) needs p itself.
+* ``Sample.logprobs[i]`` is log p_T(token_i), the log-prob under the distribution the token was
+  drawn from, ``softmax(logits / T)`` at the sampling temperature T (T = 1 for greedy; top-p
+  truncation is not applied, as in TRL and veRL), i.e. exactly what
+  :meth:`Policy.token_logprobs` returns with ``temperature=T`` for the same weights. The learner
+  differentiates that same p_T, and these values are its importance-ratio denominators.
 * ``token_ids`` are the sampled ids. An EOS token, when sampled, is kept (learning when to stop is
   part of the policy) and has an empty span at the end of ``text``.
 * ``text``, ``offsets`` and stop strings follow :mod:`rltf.policy.text`. ``truncated`` is True only
@@ -212,17 +214,21 @@ class Policy:
     # ------------------------------------------------------------------ learner
 
     def token_logprobs(
-        self, prompt_ids: Sequence[Sequence[int]], token_ids: Sequence[Sequence[int]]
+        self,
+        prompt_ids: Sequence[Sequence[int]],
+        token_ids: Sequence[Sequence[int]],
+        temperature: float = 1.0,
     ) -> list[torch.Tensor]:
-        """Differentiable log p(token_t | prompt, tokens_<t), one 1-D tensor per sequence
-        (see :mod:`rltf.policy.logprobs`). Equal to generation-time ``Sample.logprobs`` for the
-        same weights in eval mode."""
+        """Differentiable log p_T(token_t | prompt, tokens_<t) with p_T = softmax(logits / T),
+        one 1-D tensor per sequence (see :mod:`rltf.policy.logprobs`). Equal to generation-time
+        ``Sample.logprobs`` for the same weights in eval mode when T is the sampling
+        temperature; SL uses T = 1."""
         if self.is_seq2seq:
             assert self.decoder_start_id is not None
             return seq2seq_token_logprobs(
-                self.model, prompt_ids, token_ids, self.pad_id, self.decoder_start_id
+                self.model, prompt_ids, token_ids, self.pad_id, self.decoder_start_id, temperature
             )
-        return causal_token_logprobs(self.model, prompt_ids, token_ids, self.pad_id)
+        return causal_token_logprobs(self.model, prompt_ids, token_ids, self.pad_id, temperature)
 
     # ------------------------------------------------------------------ weights
 

@@ -1,9 +1,10 @@
 """The sampling loop: batched, KV-cached, for causal and encoder-decoder models alike.
 
 A short explicit loop instead of ``model.generate`` because RL needs three things ``generate``
-does not give directly: (1) the log-prob of each sampled token under the *raw* model distribution
-(temperature 1, no top-p), which is what the learner differentiates (``token_logprobs`` recomputes
-exactly this, and a test checks the two agree); (2) a private ``torch.Generator`` so a seed
+does not give directly: (1) the log-prob of each sampled token under the distribution it was drawn
+from, ``log_softmax(logits / temperature)`` (top-p only truncates the support and is not applied,
+as in TRL and veRL), which is what the learner differentiates (``token_logprobs(...,
+temperature=T)`` recomputes exactly this, and a test checks the two agree); (2) a private ``torch.Generator`` so a seed
 reproduces samples without touching global RNG state; (3) per-row stopping on EOS and stop strings.
 
 Layout shared with :mod:`rltf.policy.logprobs` (so both compute the same function): causal prompts
@@ -26,7 +27,7 @@ from rltf.policy.config import GenerationConfig
 @dataclass(frozen=True)
 class RawGeneration:
     """One row of the loop's output before text processing: ids as sampled (EOS included when
-    emitted), their raw log-probs, and whether EOS ended it."""
+    emitted), their log-probs at the sampling temperature, and whether EOS ended it."""
 
     token_ids: list[int]
     logprobs: list[float]
@@ -91,16 +92,18 @@ def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
 def pick(
     logits: torch.Tensor, gen: GenerationConfig, generator: torch.Generator | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Choose the next token of each row; return (token ids, raw log-probs of those tokens)."""
+    """Choose the next token of each row; return (token ids, their log-probs under the sampling
+    distribution ``softmax(logits / T)``; T = 1 for greedy decoding)."""
     logits = logits.float()
-    raw_logp = torch.log_softmax(logits, dim=-1)
     if gen.do_sample:
-        warped = top_p_filter(logits / gen.temperature, gen.top_p)
-        probs = torch.softmax(warped, dim=-1)
+        scaled = logits / gen.temperature
+        probs = torch.softmax(top_p_filter(scaled, gen.top_p), dim=-1)
         tokens = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
     else:
+        scaled = logits
         tokens = logits.argmax(-1)
-    return tokens, raw_logp.gather(-1, tokens[:, None]).squeeze(-1)
+    logp = torch.log_softmax(scaled, dim=-1)
+    return tokens, logp.gather(-1, tokens[:, None]).squeeze(-1)
 
 
 def cache_keyword(model: torch.nn.Module) -> str:

@@ -16,7 +16,8 @@ class Sample:
     ``token_ids`` are the ids the policy sampled (never a re-tokenisation of ``text``);
     ``offsets[i]`` is the ``[start, end)`` character span of token ``i`` in ``text`` (a token that
     decodes to part of a multi-byte character shares the span of that character);
-    ``logprobs[i]`` is log p(token_i) under policy version ``policy_version``.
+    ``logprobs[i]`` is log p_T(token_i) under policy version ``policy_version`` at the sampling
+    temperature T (the behaviour log-prob of the importance ratio; rltf.policy.policy).
 
     The executed program is ``program_prefix + text[code_start:code_end]``: HumanEval completions
     are appended to the prompt (prefix), chat answers have their fenced code block extracted (span).
