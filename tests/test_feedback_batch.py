@@ -11,9 +11,8 @@ from rltf.config import ConfigError, load_config
 from rltf.feedback import (
     NotTrainableError,
     RewardConfig,
-    baseline_from_verdict,
-    baselines_for,
     batch_token_rewards,
+    group_baseline,
     pad_rewards,
     token_rewards,
 )
@@ -38,9 +37,8 @@ VERDICTS = [
 
 def test_batch_equals_one_by_one_and_pads() -> None:
     cfg = RewardConfig(baseline="group")
-    bases = baselines_for(SAMPLES, VERDICTS, cfg)
-    assert bases[0] == bases[1] and bases[0] is not None and bases[0].n == 2
-    assert bases[2] is not None and bases[2].n == 1
+    a = group_baseline(VERDICTS[:2], cfg, SAMPLES[:2])
+    bases = [a, a, group_baseline(VERDICTS[2:], cfg, SAMPLES[2:])]
     batch = batch_token_rewards(SAMPLES, VERDICTS, bases, cfg)
     for s, v, b, r in zip(SAMPLES, VERDICTS, bases, batch, strict=True):
         assert r == token_rewards(s, v, b, cfg)
@@ -60,21 +58,8 @@ def test_group_of_one_problem_that_all_pass_gives_zero() -> None:
     cfg = RewardConfig(baseline="group")
     s = [sample("a", "print(1)\n")] * 3
     v = [Verdict("passed", passed=2, total=2)] * 3
-    out = batch_token_rewards(s, v, baselines_for(s, v, cfg), cfg)
+    out = batch_token_rewards(s, v, [group_baseline(v, cfg)] * 3, cfg)
     assert pad_rewards(out).abs().sum() == 0
-
-
-def test_greedy_and_none_baselines() -> None:
-    cfg = RewardConfig()
-    greedy = {"a": Verdict("failed", passed=1, total=2), "b": Verdict("passed", passed=3, total=3)}
-    bases = baselines_for(SAMPLES, VERDICTS, cfg, greedy)
-    assert bases[0] == baseline_from_verdict(greedy["a"], None, cfg)
-    assert bases[2] == baseline_from_verdict(greedy["b"], None, cfg)
-    with pytest.raises(ValueError, match="problem"):
-        baselines_for(SAMPLES, VERDICTS, cfg, {"a": greedy["a"]})
-    with pytest.raises(ValueError, match="greedy verdicts"):
-        baselines_for(SAMPLES, VERDICTS, cfg)
-    assert baselines_for(SAMPLES, VERDICTS, RewardConfig(baseline="none")) == [None] * 3
 
 
 def test_batch_names_the_bad_item() -> None:

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functools import partial
+
 from rltf.feedback import (
     ABLATIONS,
     Baseline,
@@ -49,7 +51,9 @@ RECURSION = ErrorInfo("RecursionError", "maximum recursion depth exceeded", 2, "
 
 # The greedy baseline failed 2 of 4 tests: R_coarse = −0.3, R_adaptive = −0.3 + 1.3·0.5 = 0.35.
 GREEDY = V("failed", passed=2)
-FULL = RewardConfig()
+# The paper's formulas verbatim (uncapped α, no fine baseline): the hand-computed cases below.
+PaperConfig = partial(RewardConfig, fine_alpha_cap=None, fine_baseline=False)
+FULL = PaperConfig()
 OFFICIAL = RewardConfig(mode="official")
 
 
@@ -130,10 +134,10 @@ def test_one_token_line_alpha_is_finite() -> None:
     # The paper's α = T/(E−S) divides by zero for a one-token line; rltf uses E−S+1.
     s = Sample("p", (), (0, 1, 2), "a\nb\n", ((0, 2), (2, 3), (3, 4)), (0.0,) * 3, False, 0)
     err = ErrorInfo("NameError", "name 'b' is not defined", 2, "line")
-    r = token_rewards(s, V("runtime_error", err=err), None, RewardConfig(baseline="none"))
+    r = token_rewards(s, V("runtime_error", err=err), None, PaperConfig(baseline="none"))
     assert r.span == (1, 2) and r.alpha == pytest.approx(3 / 2)
     s1 = Sample("p", (), (0, 1), "a\nb", ((0, 2), (2, 3)), (0.0,) * 2, False, 0)
-    r = token_rewards(s1, V("runtime_error", err=err), None, RewardConfig(baseline="none"))
+    r = token_rewards(s1, V("runtime_error", err=err), None, PaperConfig(baseline="none"))
     assert r.span == (1, 1) and r.alpha == pytest.approx(2.0)
 
 
@@ -141,14 +145,14 @@ def test_error_line_in_the_prefix_has_no_fine_term() -> None:
     prefix = "def f(a):\n    x = g(a)\n"  # line 2 lies in the HumanEval prompt
     err = ErrorInfo("TypeError", "bad operand", 2, "line")
     s = char_sample("    return x\n", prefix=prefix)
-    r = token_rewards(s, V("runtime_error", err=err), None, RewardConfig(baseline="none"))
+    r = token_rewards(s, V("runtime_error", err=err), None, PaperConfig(baseline="none"))
     assert r.category == "line" and r.span is None and r.alpha == 0.0
     assert r.r_fine == -0.3 and r.fine == (0.0,) * len(s.token_ids)
     assert r.rewards == pytest.approx((-0.6 - 0.3,) * len(s.token_ids))
 
 
 def test_no_baseline() -> None:
-    r = token_rewards(char_sample(), V("passed", 4), None, RewardConfig(baseline="none"))
+    r = token_rewards(char_sample(), V("passed", 4), None, PaperConfig(baseline="none"))
     assert r.rewards == pytest.approx((2.0,) * T)  # R_coarse + R_adaptive
 
 
@@ -162,8 +166,48 @@ def test_ablation_rows() -> None:
 
     assert run("sl").rewards == (0.0,) * T and not ABLATIONS["sl"].any_reward
     assert run("coarse").rewards == pytest.approx((-0.3,) * T)
-    only(run("coarse+fine").rewards, -0.3 - 0.3 * 17 / 9, -0.3, LINE2)
-    only(run("coarse+fine+adaptive").rewards, -0.95 - 0.3 * 17 / 9, -0.95, LINE2)
+    # the rows use rltf's defaults: α capped at 1, fine reward baselined (the greedy decode
+    # failed without an error, so its R_fine is 0)
+    only(run("coarse+fine").rewards, -0.3 - 0.3, -0.3, LINE2)
+    only(run("coarse+fine+adaptive").rewards, -0.95 - 0.3, -0.95, LINE2)
+
+
+def test_fine_alpha_cap_bounds_the_line_penalty() -> None:
+    v = V("runtime_error", err=INDEX_ERR)
+    for cap, alpha in ((None, 17 / 9), (1.0, 1.0), (1.5, 1.5), (5.0, 17 / 9)):
+        cfg = PaperConfig(baseline="none", coarse=False, adaptive=False, fine_alpha_cap=cap)
+        r = token_rewards(char_sample(), v, None, cfg)
+        assert r.alpha == pytest.approx(alpha)
+        only(r.rewards, -0.3 * alpha, 0.0, LINE2)
+
+
+def test_fine_baseline_cancels_when_the_baseline_errs_alike() -> None:
+    """The greedy decode also hit a line error: R_fine − F_b = 0, no line is singled out; a
+    group where half the samples err gets half the penalty on the erring sample's line."""
+    err = V("runtime_error", err=INDEX_ERR)
+    cfg = RewardConfig(baseline="greedy", coarse=False, adaptive=False)
+    base = baseline_from_verdict(err, char_sample(), cfg)
+    assert base.fine == pytest.approx(-0.3)
+    assert token_rewards(char_sample(), err, base, cfg).rewards == (0.0,) * T
+    group_cfg = RewardConfig(baseline="group", coarse=False, adaptive=False)
+    group = group_baseline([err, V("failed")], group_cfg, [char_sample(), char_sample()])
+    assert group.fine == pytest.approx(-0.15)
+    only(token_rewards(char_sample(), err, group, group_cfg).rewards, -0.15, 0.0, LINE2)
+    paper = PaperConfig(baseline="greedy", coarse=False, adaptive=False)  # no fine baseline
+    only(token_rewards(char_sample(), err, base, paper).rewards, -0.3 * 17 / 9, 0.0, LINE2)
+
+
+def test_outcome_scale_multiplies_only_the_outcome_terms() -> None:
+    v = V("runtime_error", err=INDEX_ERR)
+    cfg = RewardConfig(baseline="none", fine_alpha_cap=1.0)
+    plain = token_rewards(char_sample(), v, None, cfg)
+    scaled = token_rewards(char_sample(), v, None, cfg, outcome_scale=2.0)
+    assert scaled.coarse == pytest.approx(tuple(2 * c for c in plain.coarse))
+    assert scaled.adaptive == pytest.approx(tuple(2 * a for a in plain.adaptive))
+    assert scaled.fine == plain.fine and scaled.outcome_scale == 2.0
+    for bad in (0.0, -1.0, float("inf")):
+        with pytest.raises(ValueError, match="outcome_scale"):
+            token_rewards(char_sample(), v, None, cfg, outcome_scale=bad)
 
 
 # --------------------------------------------------------------- official mode, hand computed
@@ -194,7 +238,7 @@ def test_official_timeout_and_compile_errors() -> None:
 
 
 def test_official_without_adaptive_keeps_the_failed_reward() -> None:
-    cfg = RewardConfig(mode="official", adaptive=False)
+    cfg = PaperConfig(mode="official", adaptive=False)
     r = rewards(V("passed", passed=4), cfg)
     assert r.rewards == pytest.approx((1.3,) * T) and r.adaptive == (0.0,) * T
 
@@ -211,7 +255,7 @@ def test_official_critic_weights_multiply_every_component() -> None:
 
 def test_official_mode_needs_the_coarse_reward() -> None:
     with pytest.raises(ValueError, match="coarse"):
-        cfg = RewardConfig(mode="official", coarse=False, baseline="none")
+        cfg = PaperConfig(mode="official", coarse=False, baseline="none")
         token_rewards(char_sample(), V("passed", 4), None, cfg)
 
 
@@ -220,7 +264,7 @@ def test_official_mode_needs_the_coarse_reward() -> None:
 
 def test_group_baseline_excludes_sandbox_errors() -> None:
     vs = [V("passed", 4), V("failed", 2), V("runtime_error"), V("sandbox_error")]
-    b = group_baseline(vs, RewardConfig(baseline="group"))
+    b = group_baseline(vs, PaperConfig(baseline="group"))
     assert b.kind == "group" and b.n == 3
     assert b.coarse == pytest.approx((1 - 0.3 - 0.6) / 3)
     assert b.adaptive == pytest.approx((1 + 0.35 - 0.3) / 3)
@@ -242,11 +286,11 @@ def test_baseline_must_match_the_config() -> None:
     with pytest.raises(ValueError, match="'group' baseline"):
         token_rewards(s, v, group_baseline([v]), FULL)
     with pytest.raises(ValueError, match="'none'"):
-        token_rewards(s, v, baseline_from_verdict(v), RewardConfig(baseline="none"))
+        token_rewards(s, v, baseline_from_verdict(v), PaperConfig(baseline="none"))
 
 
 def test_custom_reward_values() -> None:
-    cfg = RewardConfig(reward_pass=2.0, reward_fail=0.0, fine_penalty=-1.0, baseline="none")
+    cfg = PaperConfig(reward_pass=2.0, reward_fail=0.0, fine_penalty=-1.0, baseline="none")
     r = token_rewards(char_sample(), V("failed", passed=1), None, cfg)
     assert r.rewards == pytest.approx((0.0 + 0.5,) * T)  # R_adaptive = 0 + 2·0.25
     r = token_rewards(char_sample(), V("timeout"), None, cfg)
@@ -287,7 +331,7 @@ def cases(draw: st.DrawFn) -> tuple[Sample, Verdict, Verdict, RewardConfig]:
     base_outcome = draw(st.sampled_from(OUTCOMES))
     bt = draw(st.integers(1, 6))
     bp = bt if base_outcome == "passed" else draw(st.integers(0, bt - 1))
-    config = RewardConfig(
+    config = PaperConfig(
         coarse=draw(st.booleans()),
         fine=draw(st.booleans()),
         adaptive=draw(st.booleans()),

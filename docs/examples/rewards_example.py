@@ -139,7 +139,9 @@ def main() -> None:
     tok = train_tokenizer()
     sample, greedy_sample = to_sample(tok, SAMPLED), to_sample(tok, GREEDY, greedy=True)
     verdict, greedy_verdict = execute(SAMPLED), execute(GREEDY)
-    paper, official = RewardConfig(), RewardConfig(mode="official")
+    # the paper's formulas verbatim (rltf's defaults cap α at 1 and baseline the fine reward)
+    paper = RewardConfig(fine_alpha_cap=None, fine_baseline=False)
+    official = RewardConfig(mode="official")
     rp = token_rewards(
         sample, verdict, baseline_from_verdict(greedy_verdict, greedy_sample, paper), paper
     )

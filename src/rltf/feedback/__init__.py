@@ -4,12 +4,14 @@
     span     = error_token_span(sample, verdict.error.line)     # (S, E) generated token indices
     base     = baseline_from_verdict(greedy_verdict, greedy_sample, config)  # or group_baseline
     rec      = token_rewards(sample, verdict, base, config)     # rec.rewards: one r_t per token
+    scored   = score_round(samples, verdicts, config, greedy)   # a whole round, any baseline
 
 docs/rewards.md has the formulas, the category table and a worked example. torch is imported only
 by :func:`pad_rewards`, so the execution workers can import the category table cheaply.
 """
 
-from rltf.feedback.batch import baselines_for, batch_token_rewards, pad_rewards
+from rltf.feedback.advantages import ScoredRound, score_round
+from rltf.feedback.batch import batch_token_rewards, pad_rewards
 from rltf.feedback.categories import (
     CATEGORY_TABLE,
     MEMORY_LIMIT,
@@ -23,13 +25,14 @@ from rltf.feedback.categories import (
     count_lines,
     find_rule,
 )
-from rltf.feedback.config import ABLATIONS, RewardConfig
+from rltf.feedback.config import ABLATIONS, GRPO, RewardConfig
 from rltf.feedback.record import Baseline, TokenRewards
 from rltf.feedback.rewards import (
     NotTrainableError,
     adaptive_reward,
     baseline_from_verdict,
     coarse_reward,
+    fine_reward,
     fine_span,
     group_baseline,
     is_trainable,
@@ -45,6 +48,7 @@ from rltf.feedback.spans import (
 
 __all__ = [
     "ABLATIONS",
+    "GRPO",
     "CATEGORY_TABLE",
     "MEMORY_LIMIT",
     "SIGNAL",
@@ -54,10 +58,10 @@ __all__ = [
     "CategoryRule",
     "NotTrainableError",
     "RewardConfig",
+    "ScoredRound",
     "TokenRewards",
     "adaptive_reward",
     "baseline_from_verdict",
-    "baselines_for",
     "batch_token_rewards",
     "categorize",
     "categorize_verdict",
@@ -66,6 +70,7 @@ __all__ = [
     "count_lines",
     "error_token_span",
     "find_rule",
+    "fine_reward",
     "fine_span",
     "group_baseline",
     "is_trainable",
@@ -73,6 +78,7 @@ __all__ = [
     "official_reward",
     "pad_rewards",
     "program_token_span",
+    "score_round",
     "token_rewards",
     "tokens_overlapping",
 ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from rltf.feedback.config import RewardConfig
 from rltf.feedback.record import Baseline, TokenRewards
-from rltf.feedback.rewards import baseline_from_verdict, group_baseline, token_rewards
+from rltf.feedback.rewards import token_rewards
 from rltf.records import Sample, Verdict
 
 if TYPE_CHECKING:  # torch is imported lazily: the execution workers import rltf.feedback
@@ -40,32 +40,6 @@ def batch_token_rewards(
         except ValueError as e:
             raise type(e)(f"batch item {i}: {e}") from e
     return out
-
-
-def baselines_for(
-    samples: Sequence[Sample],
-    verdicts: Sequence[Verdict],
-    config: RewardConfig,
-    greedy: dict[str, Verdict] | None = None,
-) -> list[Baseline | None]:
-    """The baseline of each sample under ``config.baseline``: ``group`` averages the verdicts of
-    the samples of the same problem in this batch; ``greedy`` looks the problem up in
-    ``greedy`` (problem id -> the greedy decode's Verdict); ``none`` gives None."""
-    if config.baseline == "none":
-        return [None] * len(samples)
-    if config.baseline == "greedy":
-        if greedy is None:
-            raise ValueError("config.baseline is 'greedy': pass the greedy verdicts by problem id")
-        missing = sorted({s.problem_id for s in samples} - greedy.keys())
-        if missing:
-            raise ValueError(f"no greedy verdict for problem(s) {', '.join(missing[:5])}")
-        cache = {pid: baseline_from_verdict(v, None, config) for pid, v in greedy.items()}
-        return [cache[s.problem_id] for s in samples]
-    groups: dict[str, list[Verdict]] = {}
-    for s, v in zip(samples, verdicts, strict=True):
-        groups.setdefault(s.problem_id, []).append(v)
-    means = {pid: group_baseline(vs, config) for pid, vs in groups.items()}
-    return [means[s.problem_id] for s in samples]
 
 
 def pad_rewards(

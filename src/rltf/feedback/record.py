@@ -24,15 +24,18 @@ class Baseline:
     ``coarse`` = R_coarse(Ŵ_b), ``adaptive`` = R_adaptive(Ŵ_b), ``official`` = the official
     code's sample reward of Ŵ_b (R_adaptive for a failed program, else R_coarse). For a group
     baseline each is the mean over the ``n`` samples of the problem (sandbox errors excluded).
-    The baseline carries no fine term: the official code subtracts only the baseline's sample
-    reward (``apps_dataset_online_v1.py``: ``relative_reward = curr_reward - baseline_reward``).
+    ``fine`` = R_fine(Ŵ_b) (mean for group/loo), used only with ``fine_baseline`` in paper mode:
+    the official code subtracts only the baseline's sample reward
+    (``apps_dataset_online_v1.py``: ``relative_reward = curr_reward - baseline_reward``).
+    ``loo`` (leave-one-out) baselines are per sample: the mean over the problem's other samples.
     """
 
     kind: BaselineKind
     coarse: float = 0.0
     adaptive: float = 0.0
     official: float = 0.0
-    n: int = 0  # verdicts behind it: 1 for greedy, k for group, 0 for none
+    n: int = 0  # verdicts behind it: 1 for greedy, k for group, k-1 for loo, 0 for none
+    fine: float = 0.0  # R_fine(Ŵ_b) (mean for group/loo): subtracted when fine_baseline is on
 
     @classmethod
     def none(cls) -> Baseline:
@@ -45,6 +48,7 @@ class Baseline:
             "adaptive": self.adaptive,
             "official": self.official,
             "n": self.n,
+            "fine": self.fine,
         }
 
     @classmethod
@@ -62,6 +66,7 @@ class Baseline:
             adaptive=_float(d, "adaptive", where, "baseline."),
             official=_float(d, "official", where, "baseline."),
             n=_int(d, "n", where, "baseline."),
+            fine=_float(d, "fine", where, "baseline."),
         )
 
 
@@ -90,6 +95,7 @@ class TokenRewards:
     r_fine: float  # R_fine(Ŵ) from the category, before α (0 for ignore and non-errors)
     baseline: Baseline
     critic_weighted: bool = False
+    outcome_scale: float = 1.0  # 1/std of the group's rewards when normalised (coarse, adaptive)
 
     def __post_init__(self) -> None:
         n = len(self.rewards)
@@ -123,6 +129,7 @@ class TokenRewards:
             "r_fine": self.r_fine,
             "baseline": self.baseline.to_dict(),
             "critic_weighted": self.critic_weighted,
+            "outcome_scale": self.outcome_scale,
         }
 
     @classmethod
@@ -154,6 +161,7 @@ class TokenRewards:
             r_fine=_float(d, "r_fine", where),
             baseline=Baseline.from_dict(d.get("baseline"), where),
             critic_weighted=bool(d.get("critic_weighted", False)),
+            outcome_scale=float(d.get("outcome_scale", 1.0)),
         )
 
 

@@ -2,14 +2,20 @@
 
 Paper mode (the losses of the paper; every term switchable by RewardConfig):
 
-    r_t = (R_coarse(Ŵ) − R_coarse(Ŵ_b))                       if coarse
-        + α · R_fine(Ŵ) · 1[S ≤ t ≤ E]                         if fine
-        + (R_adaptive(Ŵ) − R_adaptive(Ŵ_b))                   if adaptive
-    α = T / (E − S + 1)                                       T = number of generated tokens
+    r_t = s · (R_coarse(Ŵ) − R_coarse(Ŵ_b))                   if coarse
+        + α · (R_fine(Ŵ) − F_b) · 1[S ≤ t ≤ E]                 if fine
+        + s · (R_adaptive(Ŵ) − R_adaptive(Ŵ_b))               if adaptive
+    α = min(T / (E − S + 1), fine_alpha_cap)                  T = number of generated tokens
 
 The paper writes α = T/(E − S); with inclusive token indices E − S is one less than the number of
 penalised tokens and is 0 for a one-token line, so rltf divides by the token count E − S + 1
 (a deliberate clarification: α·|span| = T, a line penalty carries the weight of a global one).
+Two departures from the paper, both switchable (``fine_alpha_cap: null, fine_baseline: false``
+is the paper verbatim): α is capped (default 1: the paper's α puts ~20x the coarse per-token value
+on a short error line) and the fine reward is baselined, F_b = R_fine(Ŵ_b) (group/loo: the mean
+over the problem's samples), so a problem whose samples all err alike is not pushed down on its
+error lines regardless. s = 1, or 1/std of the group's rewards with ``normalize: group`` (GRPO);
+a positive scale, so it never changes a sign.
 
 Official-code mode (Zyq-scut/RLTF, ``datasets/apps_dataset_online_v1.py``, ``detailed_type 1``):
 
@@ -26,11 +32,13 @@ The RL loss is ``−Σ_t r_t · log p(ŵ_t)`` (rltf.training.losses).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from rltf.feedback.categories import categorize_verdict
-from rltf.feedback.config import RewardConfig
+from rltf.feedback.config import BaselineKind, RewardConfig
 from rltf.feedback.record import Baseline, TokenRewards
 from rltf.feedback.spans import error_token_span, program_token_span
 from rltf.records import Category, Sample, Verdict
@@ -87,44 +95,61 @@ def official_reward(verdict: Verdict, config: RewardConfig) -> float:
     return coarse_reward(verdict, config)
 
 
-def _baseline_values(verdict: Verdict, config: RewardConfig) -> tuple[float, float, float]:
+def fine_reward(verdict: Verdict, sample: Sample | None, config: RewardConfig) -> float:
+    """R_fine(Ŵ) before α: the fine penalty for an error of category global or line, else 0."""
+    _check_trainable(verdict, "verdict")
+    if verdict.outcome not in ("runtime_error", "compile_error", "timeout"):
+        return 0.0
+    return config.fine_penalty if categorize_verdict(verdict, sample) != "ignore" else 0.0
+
+
+RewardValues = tuple[float, float, float, float]  # coarse, adaptive, official, fine
+
+
+def reward_values(verdict: Verdict, sample: Sample | None, config: RewardConfig) -> RewardValues:
+    """A program's sample-level rewards, as a baseline needs them."""
     replaced = (
         adaptive_reward(verdict, config)
         if verdict.outcome == "failed"
         else coarse_reward(verdict, config)
     )
-    return coarse_reward(verdict, config), adaptive_reward(verdict, config), replaced
+    coarse, adaptive = coarse_reward(verdict, config), adaptive_reward(verdict, config)
+    return coarse, adaptive, replaced, fine_reward(verdict, sample, config)
+
+
+def mean_baseline(kind: BaselineKind, values: Sequence[RewardValues]) -> Baseline:
+    """A baseline whose rewards are the means of ``values`` (zeros with n = 0 when empty)."""
+    if not values:
+        return Baseline(kind, n=0)
+    k = len(values)
+    means = [sum(v[i] for v in values) / k for i in range(4)]
+    return Baseline(kind, means[0], means[1], means[2], n=k, fine=means[3])
 
 
 def baseline_from_verdict(
     verdict: Verdict, sample: Sample | None = None, config: RewardConfig | None = None
 ) -> Baseline:
-    """Greedy baseline: the rewards of the greedy decode Ŵ_b of the same problem.
-
-    ``sample`` (the greedy Sample) is accepted for symmetry with :func:`token_rewards` but not
-    needed: the baseline carries no fine term (see :class:`Baseline`). Raises
+    """Greedy baseline: the rewards of the greedy decode Ŵ_b of the same problem (``sample``,
+    the greedy Sample, refines the category of its fine reward: truncation). Raises
     :class:`NotTrainableError` for a ``sandbox_error`` verdict — fall back to a group baseline
     or drop the problem's samples."""
     config = _validated(config or RewardConfig())
     _check_trainable(verdict, "the greedy baseline's verdict")
-    coarse, adaptive, official = _baseline_values(verdict, config)
-    return Baseline("greedy", coarse, adaptive, official, n=1)
+    return replace(mean_baseline("greedy", [reward_values(verdict, sample, config)]), n=1)
 
 
-def group_baseline(verdicts: Sequence[Verdict], config: RewardConfig | None = None) -> Baseline:
+def group_baseline(
+    verdicts: Sequence[Verdict],
+    config: RewardConfig | None = None,
+    samples: Sequence[Sample] | None = None,
+) -> Baseline:
     """Group baseline: mean rewards of the k samples of one problem (sandbox errors excluded;
-    a group with none left gives zeros with ``n = 0``)."""
+    a group with none left gives zeros with ``n = 0``). ``samples`` (same order) refine the
+    fine rewards' categories."""
     config = _validated(config or RewardConfig())
-    values = [_baseline_values(v, config) for v in verdicts if is_trainable(v)]
-    if not values:
-        return Baseline("group", n=0)
-    k = len(values)
-    return Baseline(
-        "group",
-        coarse=sum(v[0] for v in values) / k,
-        adaptive=sum(v[1] for v in values) / k,
-        official=sum(v[2] for v in values) / k,
-        n=k,
+    pairs = zip(verdicts, samples if samples is not None else [None] * len(verdicts), strict=True)
+    return mean_baseline(
+        "group", [reward_values(v, s, config) for v, s in pairs if is_trainable(v)]
     )
 
 
@@ -147,16 +172,20 @@ def token_rewards(
     baseline: Baseline | None,
     config: RewardConfig,
     critic_weights: Sequence[float] | None = None,
+    outcome_scale: float = 1.0,
 ) -> TokenRewards:
     """One reward per generated token of ``sample`` (see the module doc for the formulas).
 
     ``baseline`` is None exactly when ``config.baseline == "none"`` (a zero baseline); its kind
     must match the config otherwise, so a forgotten baseline is an error, not a silent change of
     algorithm. ``critic_weights`` (one per generated token) multiply every component: the hook
-    for the official code's CodeRL critic. Raises :class:`NotTrainableError` for a
-    ``sandbox_error`` verdict.
+    for the official code's CodeRL critic. ``outcome_scale`` (s > 0) multiplies the coarse and
+    adaptive terms (group normalisation, :mod:`rltf.feedback.advantages`). Raises
+    :class:`NotTrainableError` for a ``sandbox_error`` verdict.
     """
     config = _validated(config)
+    if not (outcome_scale > 0 and math.isfinite(outcome_scale)):
+        raise ValueError(f"outcome_scale must be a finite number > 0, got {outcome_scale}")
     _check_trainable(verdict, f"sample {sample.problem_id}#{sample.sample_index}")
     base = _resolve_baseline(baseline, config)
     n = len(sample.token_ids)
@@ -169,23 +198,24 @@ def token_rewards(
     r_coarse = coarse_reward(verdict, config)
     r_adaptive = adaptive_reward(verdict, config)
     category, span = fine_span(sample, verdict)
-    is_error = verdict.outcome in ("runtime_error", "compile_error", "timeout")
-    r_fine = config.fine_penalty if is_error and category != "ignore" else 0.0
+    r_fine = fine_reward(verdict, sample, config)
     if not (config.fine and r_fine != 0.0):
         span = None
 
     if config.mode == "paper":
-        coarse = r_coarse - base.coarse if config.coarse else 0.0
-        adaptive = r_adaptive - base.adaptive if config.adaptive else 0.0
+        coarse = outcome_scale * (r_coarse - base.coarse) if config.coarse else 0.0
+        adaptive = outcome_scale * (r_adaptive - base.adaptive) if config.adaptive else 0.0
         alpha = n / (span[1] - span[0] + 1) if span is not None else 0.0
+        if config.fine_alpha_cap is not None:
+            alpha = min(alpha, config.fine_alpha_cap)
+        fine_value = alpha * (r_fine - (base.fine if config.fine_baseline else 0.0))
     else:  # official: adaptive replaces the failed reward; its effect is reported separately
-        coarse = r_coarse - base.coarse
+        coarse = outcome_scale * (r_coarse - base.coarse)
         sample_delta = official_reward(verdict, config) - r_coarse
         base_delta = (base.official - base.coarse) if config.adaptive else 0.0
-        adaptive = sample_delta - base_delta
+        adaptive = outcome_scale * (sample_delta - base_delta)
         alpha = 1.0 if span is not None else 0.0
-
-    fine_value = alpha * r_fine
+        fine_value = alpha * r_fine
     weights = critic_weights if critic_weights is not None else (1.0,) * n
     c_list, f_list, a_list, r_list = [], [], [], []
     for t, w in enumerate(weights):
@@ -211,6 +241,7 @@ def token_rewards(
         r_fine=r_fine,
         baseline=base,
         critic_weighted=critic_weights is not None,
+        outcome_scale=outcome_scale,
     )
 
 
