@@ -144,7 +144,7 @@ def test_bad_input_names_the_row_or_argument(problems: list[Problem], pool: Exec
     reward = CodeReward("coarse", pool=pool, problems=problems)
     with pytest.raises(KeyError, match="no 'problem' column"):
         reward([""], [CALL_PASS], problem_id=["x"])
-    with pytest.raises(RecordError, match="row 1.*unknown problem 'nope'"):
+    with pytest.raises(RecordError, match=r"row 1.*unknown problem 'nope'"):
         reward(["", ""], [CALL_PASS, CALL_PASS], problem=[problems[0].id, "nope"])
     # ids resolve against `problems`, and the program spec is derived from the prompt style
     assert reward([""], [CALL_PASS], problem=[problems[0].id]) == [1.0]
