@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # torch is pinned in the same pip command as everything else: an unpinned torch resolves to a
 # multi-GB CUDA build, while torch==2.13.0 is a CPU wheel.
 TORCH  := torch==2.13.0
-EXTRAS := dev,lora,ray,hf,pretrained,sandbox
+EXTRAS := dev,lora,ray,hf,pretrained,sandbox,trl,verl
 
 .PHONY: demo test test-fast lint format bench clean install
 
