@@ -1,32 +1,37 @@
-"""The RLTF ablation at small scale (paper Table 4 analogue) on builtin:basic.
+"""The RLTF ablation at small scale (paper Table 4 analogue) on builtin:basic, with statistics.
 
-From ONE warm start (the demo's supervised model), continue training with each reward variant
-for the same number of learner steps and seeds, then evaluate every run on the held-out split with
-the same sampling settings. Rows (rltf.feedback.ABLATIONS plus the official-code mode):
+From ONE warm start, continue training with each row's rewards for the same number of learner
+steps and seeds (same SL batches in every row: the seed fixes them), then evaluate every run on
+the same problems with the same evaluation seed (the same sampling draws), and report mean, 95%
+bootstrap CI over seeds and problems, and the paired difference against SL only:
 
-    sl                     continued SL only (the actor runs, every token reward is 0)
-    coarse                 + coarse feedback (CodeRL-style reward with a baseline)
-    coarse+fine            + fine-grained feedback (error-line penalties)
-    coarse+fine+adaptive   + adaptive feedback: full RLTF (paper mode)
+    sl                     continued SL only (every reward off: no actor, the same SL steps)
+    coarse                 + coarse feedback (CodeRL's outcome reward)
+    coarse+fine            + fine-grained feedback (error-line penalties, capped and baselined)
+    rltf                   + adaptive feedback (pass-ratio reward): full RLTF
+    rltf-paper             full RLTF with the paper's loss verbatim: no ratio clip, uncapped α,
+                           no fine baseline, no normalisation, group baseline (what changed)
     official               the official code's variant of full RLTF
+    grpo                   scalar pass/fail reward, group-normalised (same loop)
 
-    python benchmarks/ablation.py --warm-start runs/demo/sft/final --out runs/ablation \
-        --seeds 0 1 2
+    python benchmarks/ablation.py --warm-start runs/demo/sft/final --out runs/ablation \\
+        --seeds 0 1 2 --rows sl rltf grpo coarse
 
-Prints a markdown table of held-out pass@1 / pass@k as mean ± std over seeds, with the compute
-used, and writes it to <out>/ablation.md (and every run's report under <out>/<row>/seed<s>/).
-Runs already finished are reused, so an interrupted ablation resumes (use a new --out when you
-change --steps or --set). `--set key=value` overrides the preset's training config in every row:
+RL from tests alone (``--from-tests``): a fixed, hashed half of the training problems has its
+reference solutions withheld (``data.reference_fraction 0.5``) from the warm start AND from SL;
+RL sees their unit tests. The script trains that warm start itself into <out>/warm-start and
+evaluates every row on the held-out split and on the withheld training problems:
 
-    python benchmarks/ablation.py --warm-start runs/demo/sft/final --out runs/ablation-t1 \
-        --rows sl coarse+fine+adaptive --set generation.temperature=1.0
+    python benchmarks/ablation.py --from-tests --out runs/ablation-tests --rows sl rltf
+
+Runs already finished are reused (an interrupted ablation resumes; use a new --out when you
+change --steps or --set). Writes <out>/ablation.md and ablation.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,157 +39,227 @@ from typing import Any
 from rltf.cli._common import add_overrides_arg, quiet_model_loading
 from rltf.config import from_dict, nested_overrides
 from rltf.console import setup_logging
-from rltf.demo import DATASET_TEST, PRESETS, deep_merge, evaluate_held_out
+from rltf.demo import DATASET_TEST, DATASET_TRAIN, PRESETS, deep_merge, evaluate_held_out
+from rltf.evaluation.bootstrap import Scores, bootstrap_mean, paired_difference
 from rltf.evaluation.plots import read_metrics
-from rltf.training.config import TrainConfig
+from rltf.evaluation.report import EvalReport
+from rltf.feedback import GRPO
+from rltf.records import Problem
+from rltf.training.config import SFTConfig, TrainConfig
+from rltf.training.data import keeps_reference
 from rltf.training.loop import run_train
+from rltf.training.sft import run_sft
 
+OFF = {"coarse": False, "fine": False, "adaptive": False}
 ROWS: dict[str, dict[str, Any]] = {
-    "sl": {"rewards": {"coarse": False, "fine": False, "adaptive": False}},
+    "sl": {"rewards": OFF},
     "coarse": {"rewards": {"coarse": True, "fine": False, "adaptive": False}},
     "coarse+fine": {"rewards": {"coarse": True, "fine": True, "adaptive": False}},
-    "coarse+fine+adaptive": {"rewards": {"coarse": True, "fine": True, "adaptive": True}},
+    "rltf": {"rewards": {"coarse": True, "fine": True, "adaptive": True}},
+    "rltf-paper": {
+        "rewards": {
+            "coarse": True,
+            "fine": True,
+            "adaptive": True,
+            "baseline": "group",
+            "normalize": "none",
+            "fine_alpha_cap": None,
+            "fine_baseline": False,
+        },
+        "learner": {"clip_eps": None},
+    },
     "official": {"rewards": {"coarse": True, "fine": True, "adaptive": True, "mode": "official"}},
+    "grpo": {
+        "rewards": {
+            "coarse": True,
+            "fine": False,
+            "adaptive": False,
+            "baseline": GRPO.baseline,
+            "normalize": GRPO.normalize,
+            "reward_pass": GRPO.reward_pass,
+            "reward_fail": GRPO.reward_fail,
+            "reward_runtime": GRPO.reward_runtime,
+            "reward_compile": GRPO.reward_compile,
+        }
+    },
 }
+WITHHELD = 0.5  # --from-tests: share of training problems that keep their references
 
 
 def steps(args: argparse.Namespace) -> int:
     return int(args.steps or PRESETS[args.preset].train["loop"]["steps"])
 
 
-def run_one(
-    row: str, seed: int, args: argparse.Namespace
-) -> tuple[dict[int, float], dict[str, float]]:
-    """Train one (row, seed) from the warm start and evaluate it; returns pass@k and compute."""
+def data_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {"data": {"reference_fraction": WITHHELD}} if args.from_tests else {}
+
+
+def warm_start(args: argparse.Namespace) -> Path:
+    """The given warm start, or (--from-tests) one trained here without the withheld refs."""
+    if not args.from_tests:
+        return Path(args.warm_start)
+    run_dir = Path(args.out) / "warm-start"
     preset = PRESETS[args.preset]
-    run_dir = Path(args.out) / row / f"seed{seed}"
-    overrides = {
-        "run_dir": str(run_dir / "train"),
-        "seed": seed,
-        "policy": {"model": args.warm_start},
-        "loop": {"steps": steps(args), "warm_start_steps": 0},
-        "checkpoint": {"every": 0},
-        "metrics": {"tensorboard": False, "progress": False},
-        **ROWS[row],
+    merged = deep_merge(preset.sft, {"run_dir": str(run_dir), "seed": 0, **data_overrides(args)})
+    final = run_dir / "final"
+    if not (final / "config.json").is_file():
+        if run_sft(from_dict(SFTConfig, merged, "ablation warm start"), resume=True) != 0:
+            sys.exit("ablation: the warm start was interrupted")
+    return final
+
+
+def withheld_problems(args: argparse.Namespace) -> list[Problem]:
+    """The training problems of the preset's tier whose references SL never saw."""
+    from rltf.tasks import load_dataset
+
+    tiers = PRESETS[args.preset].eval_difficulties
+    return [
+        p
+        for p in load_dataset(DATASET_TRAIN)
+        if (not tiers or p.difficulty in tiers) and not keeps_reference(p.id, WITHHELD)
+    ]
+
+
+def evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, EvalReport]:
+    """The evaluation sets of this ablation, same draws (evaluation seed) for every model."""
+    preset = PRESETS[args.preset]
+    sets = {
+        "held-out": evaluate_held_out(model, out / "eval", preset, args.eval_seed, args.n, True)
     }
-    merged = deep_merge(deep_merge(preset.train, overrides), nested_overrides(args.overrides))
+    if args.from_tests:
+        sets["withheld"] = evaluate_held_out(
+            model, out / "eval-withheld", preset, args.eval_seed, args.n, True,
+            problems=withheld_problems(args), dataset=f"{DATASET_TRAIN} (references withheld)",
+        )  # fmt: skip
+    return sets
+
+
+def run_one(row: str, seed: int, start: Path, args: argparse.Namespace) -> Path:
+    """Train one (row, seed) from the warm start (reused when finished); returns its model."""
+    run_dir = Path(args.out) / row / f"seed{seed}" / "train"
+    overrides = {
+        "run_dir": str(run_dir),
+        "seed": seed,
+        "policy": {"model": str(start)},
+        "loop": {"steps": steps(args), "warm_start_steps": 0},
+        "checkpoint": {"every": 25},
+        "metrics": {"tensorboard": False, "progress": False},
+        **data_overrides(args),
+    }
+    merged = deep_merge(PRESETS[args.preset].train, overrides)
+    merged = deep_merge(deep_merge(merged, ROWS[row]), nested_overrides(args.overrides))
     cfg = from_dict(TrainConfig, merged, f"ablation row {row}")
-    final = run_dir / "train" / "final"
+    final = run_dir / "final"
     if not (final / "config.json").is_file() and run_train(cfg, resume=True) != 0:
         sys.exit(f"ablation: training {row} seed {seed} was interrupted")
-    # the same evaluation draws for every row: one evaluation seed
-    report = evaluate_held_out(
-        final, run_dir / "eval", preset, args.eval_seed, n=args.n, quiet=True
-    )
-    return dict(report.pass_at_k), compute_used(run_dir / "train" / "metrics.jsonl")
+    return final
 
 
 def compute_used(metrics: Path) -> dict[str, float]:
-    """Wall seconds and programs executed, from the run's own metrics (so a reused run reports
-    what it cost when it ran, not 0)."""
+    """Wall seconds and programs executed, from the run's own metrics (a reused run reports
+    what it cost when it ran)."""
     last: dict[str, Any] = {}
     for row in read_metrics(metrics):
         last.update(row)
     return {"seconds": last.get("time/wall_s", 0.0), "programs": last.get("total/programs", 0.0)}
 
 
-def main() -> int:
+def per_problem(report: EvalReport) -> dict[str, float]:
+    """pass@1 of each problem (c / n): the unit the bootstrap resamples."""
+    return {p.problem_id: p.c / p.n if p.n else 0.0 for p in report.problems}
+
+
+def table(name: str, scores: dict[str, Scores], reports: dict[str, list[EvalReport]]) -> str:
+    """Markdown: each row's pass@1 mean [95% CI], the paired difference against SL only, and
+    pass@k (mean over seeds) for the report's other ks."""
+    any_report = next(iter(reports.values()))[0]
+    ks = sorted(k for k in any_report.pass_at_k if k != 1)
+    head = "| row | seeds | pass@1 (%) [95% CI] | Δ vs sl (points) [95% CI] | "
+    lines = [
+        f"**{name}** ({any_report.num_problems} problems, n={any_report.n})",
+        "",
+        head + " | ".join(f"pass@{k} (%)" for k in ks) + " |",
+        "|---|---:|---:|---:|" + "---:|" * len(ks),
+    ]
+    for row, by_seed in scores.items():
+        iv = bootstrap_mean(by_seed)
+        ci = f"{100 * iv.mean:.2f} [{100 * iv.low:.2f}, {100 * iv.high:.2f}]"
+        delta = "—"
+        if row != "sl" and "sl" in scores and row != "warm start":
+            delta = paired_difference(by_seed, scores["sl"]).fmt()
+        cells = [
+            f"{100 * sum(r.pass_at_k[k] for r in reports[row]) / len(reports[row]):.2f}" for k in ks
+        ]
+        lines.append(f"| {row} | {len(by_seed)} | {ci} | {delta} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--warm-start", required=True, help="the supervised model every row starts from"
-    )
+    parser.add_argument("--warm-start", help="the supervised model every row starts from")
+    parser.add_argument("--from-tests", action="store_true", help="RL from tests alone")
     parser.add_argument("--out", default="runs/ablation")
     parser.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument(
-        "--steps", type=int, default=None, help="learner steps per run (default: the preset's)"
-    )
-    parser.add_argument(
-        "--n", type=int, default=None, help="held-out samples per problem (default: the preset's)"
-    )
+    parser.add_argument("--steps", type=int, default=None, help="default: the preset's")
+    parser.add_argument("--n", type=int, default=None, help="samples a problem (preset's)")
     parser.add_argument("--eval-seed", type=int, default=1234)
-    parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    add_overrides_arg(
-        parser, "override a training config key of every row, e.g. --set optim.lr=2e-4; repeatable"
-    )
+    parser.add_argument("--rows", nargs="+", default=["sl", "rltf", "grpo"], choices=list(ROWS))
+    add_overrides_arg(parser, "override a training config key of every row; repeatable")
     args = parser.parse_args()
+    if args.from_tests == bool(args.warm_start):
+        parser.error("give exactly one of --warm-start DIR and --from-tests")
+    if args.warm_start and not (Path(args.warm_start) / "config.json").is_file():
+        parser.error(f"--warm-start {args.warm_start!r} is not a model directory")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
     setup_logging(-1)
     quiet_model_loading()
-    if not (Path(args.warm_start) / "config.json").is_file():
-        sys.exit(
-            f"ablation: --warm-start {args.warm_start!r} is not a model directory (run `rltf demo` first)"
-        )
-
-    results: dict[str, list[dict[int, float]]] = {}
+    start = warm_start(args)
+    out = Path(args.out)
+    scores: dict[str, dict[str, Scores]] = {}
+    reports: dict[str, dict[str, list[EvalReport]]] = {}
     compute: dict[str, list[dict[str, float]]] = {}
+
+    def record(row: str, seed: int, sets: dict[str, EvalReport]) -> None:
+        for name, report in sets.items():
+            scores.setdefault(name, {}).setdefault(row, {})[seed] = per_problem(report)
+            reports.setdefault(name, {}).setdefault(row, []).append(report)
+
+    record("warm start", 0, evaluate(start, out / "warm-start", args))
     for row in args.rows:
         for seed in args.seeds:
-            pass_at_k, used = run_one(row, seed, args)
-            results.setdefault(row, []).append(pass_at_k)
-            compute.setdefault(row, []).append(used)
-            print(
-                f"{row:22s} seed {seed}: "
-                + ", ".join(f"pass@{k} {100 * v:.2f}%" for k, v in sorted(pass_at_k.items())),
-                flush=True,
-            )
+            final = run_one(row, seed, start, args)
+            sets = evaluate(final, final.parents[1], args)
+            record(row, seed, sets)
+            compute.setdefault(row, []).append(compute_used(final.parent / "metrics.jsonl"))
+            summary = ", ".join(f"{n} {100 * r.pass_at_k[1]:.2f}%" for n, r in sets.items())
+            print(f"{row:12s} seed {seed}: pass@1 {summary}", flush=True)
 
     preset = PRESETS[args.preset]
-    # The reference every row is read against: the warm start itself, same evaluation draws.
-    reference = evaluate_held_out(
-        Path(args.warm_start),
-        Path(args.out) / "warm-start" / "eval",
-        preset,
-        args.eval_seed,
-        n=args.n,
-        quiet=True,
+    intro = (
+        f"{steps(args)} learner steps per run from {start}; seeds {args.seeds}; temperature "
+        f"{preset.eval_temperature}, evaluation seed {args.eval_seed} (the same draws in every "
+        "row); 95% CIs: two-stage bootstrap over seeds and problems; Δ: paired by seed and "
+        "problem." + (f" Overrides: {' '.join(args.overrides)}." if args.overrides else "")
     )
-    start, n, ks = reference.pass_at_k, reference.n, tuple(sorted(reference.pass_at_k))
-    tier = "/".join(preset.eval_difficulties) or "all"
-    lines = [
-        f"Held-out {DATASET_TEST}, {tier} tier(s), n={n}, temperature {preset.eval_temperature}; "
-        f"{steps(args)} learner steps per run from {args.warm_start}; seeds {args.seeds}; "
-        "mean ± std over seeds. Compute per run: training wall time on this machine and "
-        "programs the actor generated and executed."
-        + (f" Overrides of the preset: {' '.join(args.overrides)}." if args.overrides else ""),
-        "",
-        "| row | "
-        + " | ".join(f"pass@{k} (%)" for k in ks)
-        + " | train s / run | programs / run |",
-        "|---|" + "---:|" * (len(ks) + 2),
-        "| warm start (no training) | "
-        + " | ".join(f"{100 * start[k]:.2f}" for k in ks)
-        + " | 0 | 0 |",
-    ]
-    for row, runs in results.items():
-        cells = []
-        for k in ks:
-            values = [100 * r[k] for r in runs]
-            std = statistics.stdev(values) if len(values) > 1 else 0.0
-            cells.append(f"{statistics.mean(values):.2f} ± {std:.2f}")
-        secs = statistics.mean(c["seconds"] for c in compute[row])
-        programs = statistics.mean(c["programs"] for c in compute[row])
-        lines.append(f"| {row} | " + " | ".join(cells) + f" | {secs:.0f} | {programs:.0f} |")
-    table = "\n".join(lines)
-    print("\n" + table)
-    out = Path(args.out)
-    (out / "ablation.md").write_text(table + "\n", encoding="utf-8")
-    (out / "ablation.json").write_text(
-        json.dumps(
-            {
-                "warm_start": {str(k): v for k, v in start.items()},
-                "compute": compute,
-                "results": {
-                    r: [{str(k): v for k, v in x.items()} for x in runs]
-                    for r, runs in results.items()
-                },
-                "args": vars(args),
-            },
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    labels = {"held-out": f"held-out {DATASET_TEST}", "withheld": "withheld training problems"}
+    parts = [intro] + [table(labels[n], scores[n], reports[n]) for n in scores]
+    cost = ["| row | train s / run | programs / run |", "|---|---:|---:|"]
+    for row, runs in compute.items():
+        secs = sum(c["seconds"] for c in runs) / len(runs)
+        programs = sum(c["programs"] for c in runs) / len(runs)
+        cost.append(f"| {row} | {secs:.0f} | {programs:.0f} |")
+    text = "\n\n".join([*parts, "\n".join(cost)])
+    print("\n" + text)
+    (out / "ablation.md").write_text(text + "\n", encoding="utf-8")
+    saved = {"args": vars(args), "compute": compute, "scores": scores}
+    (out / "ablation.json").write_text(json.dumps(saved, indent=1), encoding="utf-8")
     return 0
 
 

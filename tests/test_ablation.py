@@ -29,29 +29,33 @@ def test_ablation_table_and_reuse(tmp_path, monkeypatch, capsys):
     ablation = load_script()
     out = tmp_path / "ablation"
     argv = ["ablation.py", "--warm-start", str(tmp_path / "sft" / "final"), "--out", str(out)]
-    argv += ["--preset", "micro", "--rows", "sl", "coarse+fine+adaptive", "--seeds", "0", "1"]
+    argv += ["--preset", "micro", "--rows", "sl", "rltf", "grpo", "--seeds", "0", "1"]
     argv += ["--set", "generation.max_new_tokens=12"]
     monkeypatch.setattr(sys, "argv", argv)
     assert ablation.main() == 0
 
     table = (out / "ablation.md").read_text()
-    assert "| sl |" in table and "| coarse+fine+adaptive |" in table
-    assert "| warm start (no training) |" in table
-    assert "pass@1 (%)" in table and "pass@2 (%)" in table  # the preset's ks
+    assert "| sl | 2 |" in table and "| rltf | 2 |" in table and "| grpo | 2 |" in table
+    assert "| warm start | 1 |" in table
+    assert "pass@1 (%) [95% CI]" in table and "pass@2 (%)" in table  # the preset's ks
+    assert "Δ vs sl (points) [95% CI]" in table
     assert "generation.max_new_tokens=12" in table
     config = (out / "sl" / "seed1" / "train" / "config.yaml").read_text()
     assert "max_new_tokens: 12" in config  # --set reached every run
     saved = json.loads((out / "ablation.json").read_text())
-    assert len(saved["results"]["sl"]) == 2  # two seeds
-    for runs in saved["compute"].values():
-        assert all(c["seconds"] > 0 and c["programs"] > 0 for c in runs)
+    assert len(saved["scores"]["held-out"]["sl"]) == 2  # two seeds, per-problem scores
+    for row, runs in saved["compute"].items():
+        assert all(c["seconds"] > 0 and (c["programs"] > 0) == (row != "sl") for c in runs)
     # The reward switches reached the runs: the SL row's token rewards are all zero.
     sl_rows = [
         json.loads(line)
         for line in (out / "sl" / "seed0" / "train" / "metrics.jsonl").read_text().splitlines()
     ]
     assert all(r.get("reward/token_mean", 0.0) == 0.0 for r in sl_rows)
-    full = (out / "coarse+fine+adaptive" / "seed0" / "train" / "metrics.jsonl").read_text()
+    assert not any("loss/rl" in r for r in sl_rows)  # SL only: no RL term at all
+    grpo = (out / "grpo" / "seed0" / "train" / "config.yaml").read_text()
+    assert "normalize: group" in grpo and "reward_compile: 0.0" in grpo
+    full = (out / "rltf" / "seed0" / "train" / "metrics.jsonl").read_text()
     assert any(json.loads(line).get("reward/token_mean", 0.0) != 0.0 for line in full.splitlines())
 
     # A rerun reuses every finished run and reports the compute they used, not zero.

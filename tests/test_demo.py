@@ -49,11 +49,20 @@ def test_demo_runs_every_stage_and_reuses_them(tmp_path, monkeypatch):
     monkeypatch.setitem(PRESETS, "micro", MICRO)
     out = tmp_path / "demo"
     assert run_demo("micro", out, seed=0) == 0
-    for stage in ("sft/final", "rltf/final", "eval-before/report.json", "eval-after/report.json"):
+    for stage in ("sft/final", "rltf/final", "control/final", "eval-control/report.json"):
         assert (out / stage).exists(), stage
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["before"]["num_problems"] == summary["after"]["num_problems"] == 4
-    assert summary["before"]["sampling"] == summary["after"]["sampling"]  # same settings
+    before, after, control = summary["before"], summary["after"], summary["control"]
+    assert before["num_problems"] == after["num_problems"] == control["num_problems"] == 4
+    assert before["sampling"] == after["sampling"] == control["sampling"]  # same settings
+    assert before.keys() == control.keys()
+    # the control differs in the RL term only: same steps, no rewards, no actor
+    control_cfg = (out / "control" / "config.yaml").read_text()
+    assert "coarse: false" in control_cfg and "fine: false" in control_cfg
+    rl_rows = [json.loads(r) for r in (out / "rltf" / "metrics.jsonl").open()]
+    sl_rows = [json.loads(r) for r in (out / "control" / "metrics.jsonl").open()]
+    assert [r["step"] for r in rl_rows] == [r["step"] for r in sl_rows]
+    assert all("loss/rl" in r for r in rl_rows) and not any("loss/rl" in r for r in sl_rows)
     assert "held-out builtin:basic:test, easy tier" in (out / "summary.md").read_text()
     assert (out / "training.png").stat().st_size > 0
 
@@ -103,9 +112,10 @@ def test_comparison_table_rows():
             problems_without_results=0,
         )
 
-    table = comparison_table(report(0.1, 1), report(0.5, 3), "title")
-    assert "| pass@1 | 10.00% | 50.00% |" in table
-    assert "| passed | 16.7% | 50.0% |" in table
+    table = comparison_table(report(0.1, 1), report(0.5, 3), report(0.2, 2), "title")
+    assert "| warm start | RLTF | SL-only control |" in table
+    assert "| pass@1 | 10.00% | 50.00% | 20.00% |" in table
+    assert "| passed | 16.7% | 50.0% | 33.3% |" in table
 
 
 def test_held_out_ks_report_pass_at_5_where_n_allows():

@@ -36,7 +36,8 @@ def test_paper_configs_carry_the_paper_settings(name):
     assert cfg.loop.samples_per_problem == 20
     assert (cfg.generation.temperature, cfg.generation.top_p) == (1.0, 0.95)
     assert cfg.generation.max_new_tokens == 512
-    assert (cfg.loop.sl_batches, cfg.loop.rl_batches) == (1, 1)
+    assert cfg.learner.clip_eps is None and cfg.learner.rl_weight == 1.0  # the paper's loss
+    assert cfg.rewards.fine_alpha_cap is None and not cfg.rewards.fine_baseline
     assert cfg.rewards.coarse and cfg.rewards.fine and cfg.rewards.adaptive
     assert cfg.rewards.baseline == "greedy"
     assert cfg.data.train.startswith("apps:")
@@ -55,7 +56,9 @@ def test_demo_configs_run_on_cpu():
     ("loop", "message"),
     [
         ({"deterministic": True}, "requires synchronous"),
-        ({"sl_batches": 0, "rl_batches": 0}, "not both 0"),
+        ({"sl_batch_size": -1}, "sl_batch_size"),
+        ({"warm_start_steps": 3, "sl_batch_size": 0}, "warm_start_steps"),
+        ({"max_sandbox_error_share": 1.5}, "max_sandbox_error_share"),
         ({"min_buffer": 10, "buffer_capacity": 5}, "min_buffer"),
         ({"max_staleness": -1}, "max_staleness"),
         ({"samples_per_problem": 0}, "samples_per_problem must be >= 1"),

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from rltf.config import from_dict
 from rltf.records import ErrorInfo, Problem, Verdict
 from rltf.training.config import TrainConfig
-from rltf.training.loop import run_train, step_kind
+from rltf.training.loop import run_train
 
 PROBLEMS = Path(__file__).parent / "fixtures" / "training" / "problems.jsonl"
 
@@ -89,11 +89,6 @@ def final_weights(run: Path) -> dict[str, torch.Tensor]:
     return load_file(str(sorted((run / "checkpoints").glob("ckpt-*"))[-1] / "model.safetensors"))
 
 
-def test_step_kind_pattern():
-    cfg = make_config(Path("/tmp"), warm_start_steps=2, sl_batches=1, rl_batches=2).loop
-    assert [step_kind(s, cfg) for s in range(7)] == ["sl", "sl", "sl", "rl", "rl", "sl", "rl"]
-
-
 def test_synchronous_loop_trains_logs_and_checkpoints(tmp_path):
     cfg = make_config(tmp_path, data="builtin:basic:train")  # a handful of built-in problems
     pool = JudgePool()
@@ -114,15 +109,41 @@ def test_synchronous_loop_trains_logs_and_checkpoints(tmp_path):
     samples = rows(run / "samples.jsonl")
     assert samples and {"program", "outcome", "reward", "problem_id"} <= samples[0].keys()
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["steps"] == 4 and summary["counts"]["rl_steps"] == 2
+    assert summary["steps"] == 4 and summary["counts"]["rl_steps"] == 4
     assert {"generate", "learn", "reward"} <= summary["time_shares"].keys()
     assert [p.name for p in sorted((run / "checkpoints").iterdir())] == [
         "ckpt-00000002",
         "ckpt-00000004",
     ]
     assert (run / "final" / "model.safetensors").is_file()
-    # 2 rounds × 2 problems × (2 samples + 1 greedy)
+    # one round a step, 4 × 2 problems × (2 samples + 1 greedy); every sample trains, once
+    assert pool.submitted == 24
+    assert all(r["learner/rl_samples"] == 4 for r in metrics)
+    assert all(r["staleness/max"] == 0 for r in metrics)  # synchronous: on-policy
+
+
+def test_warm_start_steps_are_sl_only_then_every_step_is_joint(tmp_path):
+    cfg = make_config(tmp_path, warm_start_steps=2)
+    pool = JudgePool()
+    assert run_train(cfg, pool=pool) == 0
+    metrics = rows(tmp_path / "run" / "metrics.jsonl")
+    assert ["loss/rl" in r for r in metrics] == [False, False, True, True]
+    assert all("loss/sl" in r for r in metrics)
     assert pool.submitted == 12
+
+
+def test_a_round_of_sandbox_errors_stops_the_run(tmp_path):
+    class Broken(JudgePool):
+        def submit(self, problem, program, mode="train"):
+            fut: Future = Future()
+            fut.set_result(Verdict("sandbox_error", total=problem.num_tests))
+            return fut
+
+    with pytest.raises(RuntimeError, match=r"sandbox_error.*max_sandbox_error_share"):
+        run_train(make_config(tmp_path), pool=Broken())
+    # below the threshold the run goes on (the worker failures of JudgePool count too)
+    cfg = make_config(tmp_path, "ok", max_sandbox_error_share=0.5)
+    assert run_train(cfg, pool=JudgePool(fail_every=5)) == 0
 
 
 def test_async_loop_overlaps_and_skips_worker_failures(tmp_path):
@@ -130,7 +151,7 @@ def test_async_loop_overlaps_and_skips_worker_failures(tmp_path):
     pool = JudgePool(fail_every=5)
     assert run_train(cfg, pool=pool) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["counts"]["rl_steps"] == 3
+    assert summary["counts"]["rl_steps"] == 6
     assert summary["counts"]["exec_failures"] >= 1  # counted and skipped, the run goes on
     metrics = rows(tmp_path / "run" / "metrics.jsonl")
     assert any("staleness/max" in r for r in metrics)

@@ -4,6 +4,8 @@
     2. before       pass@k of the warm-started model on the held-out builtin:basic:test
     3. RLTF         the online loop (actor samples + sandbox + token rewards, learner SL + RL)
     4. after        pass@k of the trained model, same problems, same sampling settings and seed
+    5. control      the same loop from the same warm start with every reward off (SL only, same
+                    steps and reference batches), evaluated the same way
 
 Every stage writes into ``<out>/<stage>`` and is resumed or reused when the demo is run again, so
 an interrupted demo loses no completed work. Presets are embedded here (no files to find).
@@ -20,6 +22,7 @@ from typing import Any
 
 from rltf.config import from_dict
 from rltf.evaluation.report import EvalReport
+from rltf.records import Problem
 
 log = logging.getLogger("rltf.demo")
 
@@ -75,30 +78,31 @@ PRESETS: dict[str, DemoPreset] = {
                 "max_new_tokens": 128,
                 "batch_size": 64,
             },
+            # Full RLTF (coarse + fine + adaptive) with leave-one-out baselines over the k samples
+            # of a problem, group-normalised outcome advantages, and the fine term capped and
+            # baselined (feedback/advantages.py).
             "rewards": {
                 "coarse": True,
                 "fine": True,
                 "adaptive": True,
                 "mode": "paper",
-                "baseline": "group",
+                "baseline": "loo",
+                "normalize": "group",
             },
             "execution": {"timeout_per_test": 2.0, "timeout_per_program": 6.0},
-            # Synchronous rounds: a fresh round before every RL step, and no sample older than
-            # 2 learner steps. Plain REINFORCE (the paper's loss has no importance ratio) on
-            # replayed older samples undoes what it learns; on-policy it takes a 5e-4 step
-            # (measured in docs/results.md).
+            # Synchronous: every step generates a fresh round (8 problems x 8 samples), executes
+            # it and trains once on all 64 samples together with 16 reference solutions, in one
+            # AdamW step (L_sl + L_rl; clipped ratio, on-policy here).
             "optim": {"lr": 5e-4, "warmup_steps": 10, "schedule": "constant", "grad_clip": 1.0},
+            "learner": {"rl_weight": 1.0, "clip_eps": 0.2, "micro_batch_size": 32},
             "loop": {
-                "steps": 200,
+                "steps": 100,
                 "synchronous": True,
                 "samples_per_problem": 8,
                 "problems_per_round": 8,
-                "sl_batches": 1,
-                "rl_batches": 1,
                 "sl_batch_size": 16,
-                "rl_batch_size": 32,
+                "rl_batch_size": 64,
                 "buffer_capacity": 512,
-                "max_staleness": 2,
                 "exec_workers": 2,
                 "torch_threads": 2,
             },
@@ -172,17 +176,21 @@ def evaluate_held_out(
     seed: int,
     n: int | None = None,
     quiet: bool = False,
+    problems: list[Problem] | None = None,
+    dataset: str = DATASET_TEST,
 ) -> EvalReport:
-    """pass@k of ``model_dir`` on the preset's held-out problems (the demo and the ablation)."""
+    """pass@k of ``model_dir`` on the preset's held-out problems (the demo and the ablation),
+    or on ``problems`` from ``dataset`` with the same settings."""
     from rltf.evaluation import evaluate
     from rltf.policy import GenerationConfig, load_policy
     from rltf.tasks import load_dataset
 
-    problems = load_dataset(DATASET_TEST)
-    if preset.eval_difficulties:
-        problems = [p for p in problems if p.difficulty in preset.eval_difficulties]
-    if preset.eval_limit is not None:
-        problems = problems[: preset.eval_limit]
+    if problems is None:
+        problems = load_dataset(DATASET_TEST)
+        if preset.eval_difficulties:
+            problems = [p for p in problems if p.difficulty in preset.eval_difficulties]
+        if preset.eval_limit is not None:
+            problems = problems[: preset.eval_limit]
     gen = GenerationConfig(
         temperature=preset.eval_temperature,
         top_p=0.95,
@@ -194,7 +202,7 @@ def evaluate_held_out(
         out_dir=out,
         n=n or preset.eval_n,
         ks=held_out_ks(n) if n else preset.eval_ks,
-        dataset=DATASET_TEST,
+        dataset=dataset,
         policy=lambda: load_policy(str(model_dir)),
         gen=gen,
         model=str(model_dir),
@@ -214,8 +222,7 @@ def run_demo(
     """Run (or resume) the demo. ``overrides``: ``{"sft": {...}, "train": {...}}`` merged into the
     preset's SFT and RLTF configs (``rltf demo --set train.optim.lr=1e-4``)."""
     from rltf.config import ConfigError
-    from rltf.training.config import SFTConfig, TrainConfig
-    from rltf.training.loop import run_train
+    from rltf.training.config import SFTConfig
     from rltf.training.sft import run_sft
 
     if preset_name not in PRESETS:
@@ -250,36 +257,29 @@ def run_demo(
     )
     sft_final = out / "sft" / "final"
     if not (sft_final / "config.json").is_file():
-        log.info("[1/4] warm start: supervised fine-tuning on %s", DATASET_TRAIN)
+        log.info("[1/5] warm start: supervised fine-tuning on %s", DATASET_TRAIN)
         if (code := run_sft(sft_cfg, resume=True)) != 0:
             return code
     before = evaluate_held_out(sft_final, out / "eval-before", preset, seed)
-    log.info("[2/4] before RLTF: %s", _headline(before))
+    log.info("[2/5] before RLTF: %s", _headline(before))
 
-    train_cfg = from_dict(
-        TrainConfig,
-        deep_merge(
-            deep_merge(preset.train, train_overrides),
-            {"run_dir": str(out / "rltf"), "seed": seed, "policy": {"model": str(sft_final)}},
-        ),
-        "demo preset",
-    )
-    rl_final = out / "rltf" / "final"
-    if (
-        not (rl_final / "config.json").is_file()
-        and not (rl_final / "adapter_config.json").is_file()
-    ):
-        log.info("[3/4] online RLTF from the warm start")
-        if (code := run_train(train_cfg, resume=True)) != 0:
-            return code
-    after = evaluate_held_out(rl_final, out / "eval-after", preset, seed)
-    log.info("[4/4] after RLTF: %s", _headline(after))
+    # RLTF, and the control: the same loop from the same warm start with every reward off
+    # (SL on the same reference batches for the same steps; it differs in the RL term only).
+    after = _train_and_evaluate(preset, out, "rltf", seed, train_overrides, sft_final, {})
+    if after is None:
+        return 130
+    log.info("[4/5] after RLTF: %s", _headline(after))
+    sl_only = {"rewards": {"coarse": False, "fine": False, "adaptive": False}}
+    control = _train_and_evaluate(preset, out, "control", seed, train_overrides, sft_final, sl_only)
+    if control is None:
+        return 130
+    log.info("[5/5] SL-only control: %s", _headline(control))
 
     from rltf.evaluation.plots import plot_training_curves
 
     plot = plot_training_curves(out / "rltf" / "metrics.jsonl", out / "training.png")
     levels = f", {'/'.join(preset.eval_difficulties)} tier" if preset.eval_difficulties else ""
-    table = comparison_table(before, after, f"held-out {DATASET_TEST}{levels}")
+    table = comparison_table(before, after, control, f"held-out {DATASET_TEST}{levels}")
     summary = {
         "preset": preset_name,
         "seed": seed,
@@ -292,36 +292,71 @@ def run_demo(
         },
         "before": before.to_dict(),
         "after": after.to_dict(),
+        "control": control.to_dict(),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "summary.md").write_text(table + "\n", encoding="utf-8")
     print(table)
+    gain = after.pass_at_k.get(1, 0.0) - control.pass_at_k.get(1, 0.0)
     print(
-        f"\nseed {seed}; the same problems, sampling settings and evaluation seed before and after."
-        "\nRLTF trains the paper's loss, SL on reference solutions plus RL on the actor's samples;"
-        "\ndocs/results.md compares it with SL alone and the reward ablation."
-        f"\ntraining curves: {plot}\nreports: {out / 'eval-before'}, {out / 'eval-after'}"
+        f"\nseed {seed}; the same problems, sampling settings and evaluation seed in every column."
+        "\nRLTF = SL on reference solutions + RL from unit-test feedback, in one step; the"
+        "\nSL-only control trains the same steps on the same reference batches without the RL"
+        f"\nterm. RLTF - control, pass@1: {100 * gain:+.2f} points (one seed: docs/results.md"
+        "\nhas the multi-seed comparison with confidence intervals)."
+        f"\ntraining curves: {plot}\nreports: {out / 'eval-before'}, {out / 'eval-after'}, "
+        f"{out / 'eval-control'}"
     )
     return 0
+
+
+def _train_and_evaluate(
+    preset: DemoPreset,
+    out: Path,
+    name: str,
+    seed: int,
+    overrides: Mapping[str, Any],
+    warm_start: Path,
+    variant: Mapping[str, Any],
+) -> EvalReport | None:
+    """Train ``<out>/<name>`` from ``warm_start`` (reused when finished) and evaluate it on the
+    held-out problems into ``<out>/eval-<name>``; None when a signal stopped the training."""
+    from rltf.training.config import TrainConfig
+    from rltf.training.loop import run_train
+
+    cfg = from_dict(
+        TrainConfig,
+        deep_merge(
+            deep_merge(deep_merge(preset.train, variant), overrides),
+            {"run_dir": str(out / name), "seed": seed, "policy": {"model": str(warm_start)}},
+        ),
+        "demo preset",
+    )
+    final = out / name / "final"
+    if not (final / "config.json").is_file() and not (final / "adapter_config.json").is_file():
+        log.info("training %s from the warm start", name)
+        if run_train(cfg, resume=True) != 0:
+            return None
+    return evaluate_held_out(final, out / f"eval-{name}", preset, seed)
 
 
 def _headline(report: EvalReport) -> str:
     return ", ".join(f"pass@{k} {100 * v:.2f}%" for k, v in sorted(report.pass_at_k.items()))
 
 
-def comparison_table(before: EvalReport, after: EvalReport, title: str) -> str:
-    """A markdown before/after table: pass@k and the outcome mix (shares of samples)."""
+def comparison_table(before: EvalReport, after: EvalReport, control: EvalReport, title: str) -> str:
+    """A markdown table, warm start / RLTF / SL-only control: pass@k and the outcome mix."""
+    reports = (before, after, control)
     rows = [
-        f"| {title} ({before.num_problems} problems, n={before.n}) | before RLTF | after RLTF |",
-        "|---|---:|---:|",
+        f"| {title} ({before.num_problems} problems, n={before.n}) "
+        "| warm start | RLTF | SL-only control |",
+        "|---|---:|---:|---:|",
     ]
-    for k in sorted(set(before.pass_at_k) & set(after.pass_at_k)):
+    for k in sorted(set(before.pass_at_k) & set(after.pass_at_k) & set(control.pass_at_k)):
         rows.append(
-            f"| pass@{k} | {100 * before.pass_at_k[k]:.2f}% | {100 * after.pass_at_k[k]:.2f}% |"
+            f"| pass@{k} | " + " | ".join(f"{100 * r.pass_at_k[k]:.2f}%" for r in reports) + " |"
         )
-    b, a = before.outcome_shares, after.outcome_shares
     for outcome in ("passed", "failed", "runtime_error", "compile_error", "timeout"):
-        rows.append(
-            f"| {outcome} | {100 * b.get(outcome, 0):.1f}% | {100 * a.get(outcome, 0):.1f}% |"
-        )
+        cells = " | ".join(f"{100 * r.outcome_shares.get(outcome, 0):.1f}%" for r in reports)
+        rows.append(f"| {outcome} | {cells} |")
     return "\n".join(rows)

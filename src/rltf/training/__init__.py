@@ -12,6 +12,7 @@ from rltf.training.checkpoint import Checkpoint, CheckpointManager
 from rltf.training.config import (
     CheckpointConfig,
     DataConfig,
+    LearnerConfig,
     LoopConfig,
     MetricsConfig,
     OptimConfig,
@@ -20,8 +21,8 @@ from rltf.training.config import (
     TinyModelSettings,
     TrainConfig,
 )
-from rltf.training.loop import run_train, step_kind
-from rltf.training.losses import RLLoss, approx_kl, rl_loss, sl_loss
+from rltf.training.loop import rltf_step, run_train
+from rltf.training.losses import RLLoss, normaliser, policy_loss, sl_loss
 from rltf.training.sft import run_sft
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "CheckpointConfig",
     "CheckpointManager",
     "DataConfig",
+    "LearnerConfig",
     "LoopConfig",
     "MetricsConfig",
     "OptimConfig",
@@ -39,10 +41,10 @@ __all__ = [
     "ScoredSample",
     "TinyModelSettings",
     "TrainConfig",
-    "approx_kl",
-    "rl_loss",
+    "normaliser",
+    "policy_loss",
+    "rltf_step",
     "run_sft",
     "run_train",
     "sl_loss",
-    "step_kind",
 ]

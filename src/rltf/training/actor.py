@@ -20,14 +20,7 @@ from typing import Any, Literal, Protocol
 
 import torch
 
-from rltf.feedback import (
-    Baseline,
-    RewardConfig,
-    baseline_from_verdict,
-    group_baseline,
-    is_trainable,
-    token_rewards,
-)
+from rltf.feedback import RewardConfig, score_round
 from rltf.policy import GenerationConfig, Policy
 from rltf.records import Problem, Sample, Verdict
 from rltf.tasks.prompts import Prompt
@@ -179,48 +172,41 @@ class Actor:
             report.outcomes[v.outcome] += 1
             if v.error is not None:
                 report.error_types[v.error.type] += 1
-        baselines = self._baselines(rnd, verdicts, report)
-        for s, v in zip(rnd.samples, verdicts, strict=True):
-            if v is None or not is_trainable(v):
-                continue  # sandbox_error: the program was not judged, never a reward
-            try:
-                tr = token_rewards(s, v, baselines.get(s.problem_id), self.rewards)
-                scored = ScoredSample(s, tr)
-            except ValueError as e:
-                report.bad_samples += 1
-                log.warning("sample of %s skipped: %s", s.problem_id, e)
-                continue
-            report.scored.append(scored)
+        greedy = {
+            pid: (sample, _verdict_of(future, f"the greedy decode of {pid}"))
+            for pid, (sample, future) in rnd.greedy.items()
+        }
+        scored = score_round(rnd.samples, verdicts, self.rewards, greedy)
+        report.baseline_fallbacks = scored.fallbacks
+        report.bad_samples = len(scored.errors)
+        for i, message in scored.errors:
+            log.warning("sample of %s skipped: %s", rnd.samples[i].problem_id, message)
+        for s, v, tr in zip(rnd.samples, verdicts, scored.rewards, strict=True):
+            if v is None or tr is None:
+                continue  # not executed, or sandbox_error: never a reward
+            item = ScoredSample(s, tr)
+            report.scored.append(item)
             report.categories[tr.category] += 1
             if len(report.examples) < self.examples_per_round:
-                report.examples.append(example(s, v, scored))
+                report.examples.append(example(s, v, item))
         return report
 
-    def _baselines(
-        self, rnd: Round, verdicts: Sequence[Verdict | None], report: RoundReport
-    ) -> dict[str, Baseline | None]:
-        kind = self.rewards.baseline
-        if kind == "none":
-            return {}
-        groups: dict[str, list[Verdict]] = {}
-        for s, v in zip(rnd.samples, verdicts, strict=True):
-            if v is not None and is_trainable(v):
-                groups.setdefault(s.problem_id, []).append(v)
-        out: dict[str, Baseline | None] = {}
-        for p in rnd.problems:
-            if kind == "greedy" and p.id in rnd.greedy:
-                sample, future = rnd.greedy[p.id]
-                v = _verdict_of(future, f"the greedy decode of {p.id}")
-                if v is not None and is_trainable(v):
-                    out[p.id] = baseline_from_verdict(v, sample, self.rewards)
-                    continue
-                report.baseline_fallbacks += 1
-            if groups.get(p.id):
-                group = group_baseline(groups[p.id], self.rewards)
-                # The greedy decode could not be judged (sandbox failure): estimate its rewards
-                # by the group mean rather than lose the problem's samples (counted).
-                out[p.id] = group if kind == "group" else replace(group, kind="greedy")
-        return out
+    def run_round(self, problems: Sequence[Problem]) -> RoundReport:
+        """A synchronous round: generate, execute, score."""
+        return self.finish_round(self.start_round(problems))
+
+
+def check_sandbox_errors(outcomes: Mapping[str, int], limit: float, what: str) -> None:
+    """Stop the run when more than ``limit`` of the judged programs got ``sandbox_error``: the
+    rest would be a biased sample (the failures are not random) and the sandbox is broken."""
+    judged = sum(outcomes.values())
+    bad = outcomes.get("sandbox_error", 0)
+    if judged and bad / judged > limit:
+        raise RuntimeError(
+            f"{what}: {bad} of {judged} programs ({100 * bad / judged:.0f}%) got sandbox_error, "
+            f"above loop.max_sandbox_error_share = {limit:g}: the sandbox is failing (see the "
+            "log), and training on the remainder would be biased"
+        )
 
 
 class WeightSlot:
@@ -295,8 +281,3 @@ class ActorThread(threading.Thread):
         self.join(timeout)
         if self.is_alive():
             log.warning("the actor is still generating; leaving it behind (daemon thread)")
-
-
-def run_round(actor: Actor, problems: Sequence[Problem]) -> RoundReport:
-    """A synchronous round (deterministic mode): generate, execute, score."""
-    return actor.finish_round(actor.start_round(problems))

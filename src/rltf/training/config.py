@@ -128,8 +128,34 @@ class SFTSettings:
 
 
 @dataclass(frozen=True)
+class LearnerConfig:
+    """One optimizer step per iteration on L = L_sl + λ·L_rl (training/losses.py has the
+    equations). Defaults follow the field's current practice (PPO/GRPO clipped surrogate, TRL's
+    ``epsilon=0.2``); ``clip_eps: null`` is the paper's loss verbatim."""
+
+    rl_weight: float = 1.0  # λ (paper: 1); 0: the actor runs (metrics) but RL trains nothing
+    clip_eps: float | None = 0.2  # ε of the clipped importance ratio; null: plain REINFORCE
+    epochs: int = 1  # optimizer steps per RL batch (each on a fresh SL batch); >1 reuses samples
+    kl_coef: float = 0.0  # β: KL(p ‖ p_start) penalty per token (k3); needs a reference pass
+    micro_batch_size: int = 16  # sequences per forward/backward (memory only: same gradient)
+    sl_loss_reduction: Reduction = "token_mean"
+    rl_loss_reduction: Reduction = "token_mean"  # official code: mean over valid tokens
+
+    def validate(self) -> None:
+        if not self.rl_weight >= 0:
+            raise ValueError(f"rl_weight must be >= 0, got {self.rl_weight}")
+        if self.clip_eps is not None and not self.clip_eps > 0:
+            raise ValueError(f"clip_eps must be > 0 or null, got {self.clip_eps}")
+        if self.epochs < 1 or self.micro_batch_size < 1:
+            raise ValueError("epochs and micro_batch_size must be >= 1")
+        if not self.kl_coef >= 0:
+            raise ValueError(f"kl_coef must be >= 0, got {self.kl_coef}")
+
+
+@dataclass(frozen=True)
 class LoopConfig:
-    """The online loop (DESIGN.md §3). One learner *step* is one optimizer update, SL or RL."""
+    """The online loop (DESIGN.md §3). One learner *step* is one optimizer update on an SL batch
+    and an RL batch together."""
 
     steps: int = 100
     # actor
@@ -137,30 +163,26 @@ class LoopConfig:
     problems_per_round: int = 2  # problems sampled per actor round
     rounds_in_flight: int = 1  # rounds executing while the next one is generated (async only)
     exec_workers: int | None = None  # execution pool processes (default: CPU count)
-    # learner: the pattern `sl_batches` SL steps then `rl_batches` RL steps repeats (paper 1:1)
-    sl_batches: int = 1
-    rl_batches: int = 1
-    sl_batch_size: int = 8  # sequences per micro-batch
+    # learner batches: sl_batch_size reference solutions (0: no SL term) and rl_batch_size
+    # buffer samples (async only: synchronous mode trains on every sample of the round, once)
+    sl_batch_size: int = 8
     rl_batch_size: int = 8
-    sl_loss_reduction: Reduction = "token_mean"
-    rl_loss_reduction: Reduction = "token_mean"  # official code: mean over valid tokens
-    # λ in L = L_sl + λ·L_rl on RL steps (paper: 1). Below 1 tames RL updates when the lr is far
-    # above the paper's 2e-6, e.g. a tiny model trained from scratch; 0 keeps the actor running
-    # (metrics) without RL updates.
-    rl_loss_weight: float = 1.0
     warm_start_steps: int = 0  # SL-only steps before the first RL step (the paper starts from SL)
-    # buffer
+    # buffer (async mode)
     buffer_capacity: int = 6400
     min_buffer: int | None = None  # samples needed before RL steps (default: rl_batch_size)
     sync_every: int = 1  # learner steps between weight pushes to the actor
     max_staleness: int | None = None  # drop samples more than this many versions (steps) old
-    # synchronous: the actor runs in the learner's thread, one round per `rl_steps_per_round`
-    # RL steps (and whenever the buffer is short); deterministic adds fixed algorithms and makes
-    # a killed-and-resumed run bit-identical to an uninterrupted one (requires synchronous).
+    # synchronous: generate -> execute -> score -> one step on that round's samples, in the
+    # learner's thread; deterministic adds fixed algorithms and makes a killed-and-resumed run
+    # bit-identical to an uninterrupted one (requires synchronous).
     synchronous: bool = False
-    rl_steps_per_round: int = 1
     deterministic: bool = False
     torch_threads: int | None = None  # torch.set_num_threads for the trainer process
+    # A round (async: the run so far, after 50 programs) whose share of sandbox_error verdicts
+    # exceeds this stops the run: training on the remainder would be biased (the failures are
+    # not random), and it means the sandbox itself is broken.
+    max_sandbox_error_share: float = 0.2
 
     def validate(self) -> None:
         positive = {
@@ -168,21 +190,21 @@ class LoopConfig:
             "samples_per_problem": self.samples_per_problem,
             "problems_per_round": self.problems_per_round,
             "rounds_in_flight": self.rounds_in_flight,
-            "sl_batch_size": self.sl_batch_size,
             "rl_batch_size": self.rl_batch_size,
             "buffer_capacity": self.buffer_capacity,
             "sync_every": self.sync_every,
-            "rl_steps_per_round": self.rl_steps_per_round,
         }
         for name, value in positive.items():
             if value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
-        if self.sl_batches < 0 or self.rl_batches < 0 or self.sl_batches + self.rl_batches == 0:
-            raise ValueError("sl_batches and rl_batches must be >= 0 and not both 0")
-        if not self.rl_loss_weight >= 0:
-            raise ValueError(f"rl_loss_weight must be >= 0, got {self.rl_loss_weight}")
+        if self.sl_batch_size < 0:
+            raise ValueError(
+                f"sl_batch_size must be >= 0 (0: no SL term), got {self.sl_batch_size}"
+            )
         if self.warm_start_steps < 0:
             raise ValueError(f"warm_start_steps must be >= 0, got {self.warm_start_steps}")
+        if self.warm_start_steps > 0 and self.sl_batch_size == 0:
+            raise ValueError("warm_start_steps needs SL: set sl_batch_size >= 1")
         if self.max_staleness is not None and self.max_staleness < 0:
             raise ValueError(f"max_staleness must be >= 0 or null, got {self.max_staleness}")
         if self.min_buffer is not None and not 1 <= self.min_buffer <= self.buffer_capacity:
@@ -191,6 +213,10 @@ class LoopConfig:
             raise ValueError("deterministic: true requires synchronous: true")
         if self.exec_workers is not None and self.exec_workers < 1:
             raise ValueError(f"exec_workers must be >= 1, got {self.exec_workers}")
+        if not 0 <= self.max_sandbox_error_share <= 1:
+            raise ValueError(
+                f"max_sandbox_error_share must be in [0, 1], got {self.max_sandbox_error_share}"
+            )
 
     @property
     def min_samples(self) -> int:
@@ -226,6 +252,7 @@ class TrainConfig:
     rewards: RewardConfig = field(default_factory=RewardConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
@@ -237,3 +264,10 @@ class TrainConfig:
             raise ValueError("generation.seed must be null in training (set `seed` instead)")
         if not self.generation.do_sample and self.loop.samples_per_problem > 1:
             raise ValueError("generation.do_sample is false: k > 1 samples would be identical")
+        if self.loop.sl_batch_size == 0 and (
+            self.learner.rl_weight == 0 or not self.rewards.any_reward
+        ):
+            key = "learner.rl_weight" if self.learner.rl_weight == 0 else "rewards"
+            raise ValueError(
+                f"{key}: no SL term (loop.sl_batch_size: 0) and no RL reward: nothing to learn"
+            )

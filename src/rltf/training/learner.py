@@ -1,25 +1,30 @@
-"""The learner: SL and RL optimizer steps on the policy (AdamW, clipping, schedule, accumulation).
+"""The learner: one AdamW update per call on L = L_sl + λ·L_rl (losses.py has the equations).
 
-One call of :meth:`Learner.sl_step` / :meth:`Learner.rl_step` is one optimizer update made of
-``len(micro_batches)`` forward/backward passes (gradient accumulation). The learner's step count
-is the policy version stamped on the samples generated after the next weight push.
+:meth:`Learner.train_step` takes the step's reference solutions and scored samples, accumulates
+their gradients over micro-batches (one normaliser per term for the whole step, so micro-batching
+never changes the result), clips the global norm and applies the update once. The learner's step
+count is the policy version stamped on the samples generated after the next weight push.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import torch
 
 from rltf.policy import Policy
 from rltf.training.buffer import ScoredSample
-from rltf.training.config import OptimConfig
+from rltf.training.config import LearnerConfig, OptimConfig
 from rltf.training.data import SLExample
-from rltf.training.losses import Reduction, approx_kl, rl_loss, sl_loss
+from rltf.training.losses import Reduction, normaliser, policy_loss, sl_loss
+
+T = TypeVar("T")
 
 log = logging.getLogger("rltf.training")
 
@@ -55,16 +60,53 @@ def make_optimizer(model: torch.nn.Module, cfg: OptimConfig) -> torch.optim.Adam
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=betas, eps=cfg.eps)
 
 
+TERMS = ("coarse", "fine", "adaptive")
+
+
+@dataclass
+class _Accumulator:
+    """Sums over the micro-batches of one step, for the metrics row."""
+
+    sl_loss: float = 0.0
+    rl_loss: float = 0.0
+    sl_tokens: int = 0
+    rl_tokens: int = 0
+    clipped: int = 0
+    ratio: float = 0.0
+    kl_behaviour: float = 0.0
+    kl_ref: float = 0.0
+    terms: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TERMS, 0.0))
+
+
 class Learner:
-    def __init__(self, policy: Policy, cfg: OptimConfig, total_steps: int) -> None:
+    """One optimizer step on L = L_sl + λ·L_rl (training/losses.py), accumulated over
+    micro-batches of ``cfg.micro_batch_size`` sequences with one normaliser per term for the
+    whole step, then clipped and applied once: SL and RL share every update, as in the official
+    code's accumulation, rather than alternating (an RL step between SL steps would be mostly
+    the SL steps' Adam momentum)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        cfg: OptimConfig,
+        total_steps: int,
+        learner: LearnerConfig | None = None,
+        temperature: float = 1.0,
+    ) -> None:
         self.policy = policy
         self.cfg = cfg
+        self.lcfg = learner or LearnerConfig()
+        self.temperature = temperature  # the actor's: RL log-probs are those of p_T
         self.optimizer = make_optimizer(policy.model, cfg)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: lr_factor(s, cfg, total_steps)
         )
         self.step = 0  # optimizer updates so far
         self.skipped_nonfinite = 0
+        self.reference: Policy | None = None
+        if self.lcfg.kl_coef > 0 and not policy.is_lora:
+            self.reference = copy.deepcopy(policy)  # the starting policy, frozen
+            self.reference.model.requires_grad_(False).eval()
         policy.model.train()
 
     # ------------------------------------------------------------------ steps
@@ -72,61 +114,131 @@ class Learner:
     def sl_step(
         self, micro_batches: Sequence[Sequence[SLExample]], reduction: Reduction = "token_mean"
     ) -> dict[str, float]:
-        """L_sl on reference solutions, averaged over the micro-batches."""
+        """An SL-only step (``rltf sft``): the micro-batches given, one normaliser over all."""
+        examples = [ex for batch in micro_batches for ex in batch]
+        return self.train_step(examples, [], sl_reduction=reduction)
+
+    def train_step(
+        self,
+        sl: Sequence[SLExample],
+        rl: Sequence[ScoredSample],
+        sl_reduction: Reduction | None = None,
+    ) -> dict[str, float]:
+        """One optimizer update on ``sl`` reference solutions and ``rl`` scored samples (either
+        may be empty). Returns the metrics of the step; a non-finite loss or gradient skips it."""
+        if not sl and not rl:
+            raise ValueError("train_step: an empty step (no SL examples and no RL samples)")
         t0 = time.perf_counter()
-        total, tokens = 0.0, 0
-        for batch in micro_batches:
+        acc = _Accumulator()
+        sl_norm = 0.0
+        if sl:
+            if not self._sl_part(sl, sl_reduction or self.lcfg.sl_loss_reduction, acc):
+                return self._skip(t0)
+            sl_norm = self._grad_norm()
+        sl_grads = self._grads() if sl and rl else None
+        if rl and self.lcfg.rl_weight > 0 and not self._rl_part(rl, acc):
+            return self._skip(t0)
+        stats = self._stats(acc, rl, sl_norm, sl_grads)
+        stats.update(self._apply())
+        stats["learner/seconds"] = time.perf_counter() - t0
+        return stats
+
+    def _sl_part(self, sl: Sequence[SLExample], reduction: Reduction, acc: _Accumulator) -> bool:
+        z = normaliser([len(ex.target_ids) for ex in sl], reduction)
+        for batch in _chunks(sl, self.lcfg.micro_batch_size):
             lps = self.policy.token_logprobs(
                 [ex.prompt_ids for ex in batch], [ex.target_ids for ex in batch]
             )
-            loss = sl_loss(lps, reduction) / len(micro_batches)
+            loss = sl_loss(lps, reduction, z)
             if not self._backward(loss):
-                return self._skip(t0)
-            total += loss.item()
-            tokens += sum(len(ex.target_ids) for ex in batch)
-        stats = self._apply()
-        seconds = time.perf_counter() - t0
-        return {"loss/sl": total, "learner/tokens": tokens, "learner/seconds": seconds, **stats}
+                return False
+            acc.sl_loss += loss.item()
+            acc.sl_tokens += sum(len(ex.target_ids) for ex in batch)
+        return True
 
-    def rl_step(
-        self,
-        micro_batches: Sequence[Sequence[ScoredSample]],
-        reduction: Reduction = "token_mean",
-        weight: float = 1.0,
-    ) -> dict[str, float]:
-        """λ·L_rl, L_rl = −Σ r_t log p(ŵ_t), on buffer samples, averaged over the micro-batches
-        (the logged ``loss/rl*`` values are L_rl itself, without λ)."""
-        t0 = time.perf_counter()
-        total, tokens, kl = 0.0, 0, 0.0
-        terms = {"coarse": 0.0, "fine": 0.0, "adaptive": 0.0}
-        for batch in micro_batches:
+    def _rl_part(self, rl: Sequence[ScoredSample], acc: _Accumulator) -> bool:
+        lc = self.lcfg
+        z = normaliser([len(s.sample.token_ids) for s in rl], lc.rl_loss_reduction)
+        for batch in _chunks(rl, lc.micro_batch_size):
             samples = [s.sample for s in batch]
-            lps = self.policy.token_logprobs(
-                [s.prompt_ids for s in samples], [s.token_ids for s in samples]
-            )
-            out = rl_loss(
+            prompts, tokens = [s.prompt_ids for s in samples], [s.token_ids for s in samples]
+            lps = self.policy.token_logprobs(prompts, tokens, self.temperature)
+            out = policy_loss(
                 lps,
+                [s.logprobs for s in samples],
                 [s.rewards.rewards for s in batch],
-                reduction,
-                components={name: [getattr(s.rewards, name) for s in batch] for name in terms},
+                z,
+                lc.clip_eps,
+                self._reference_logprobs(prompts, tokens) if lc.kl_coef > 0 else None,
+                lc.kl_coef,
+                components={name: [getattr(s.rewards, name) for s in batch] for name in TERMS},
             )
-            loss = out.loss / len(micro_batches)
-            if not self._backward(weight * loss):
-                return self._skip(t0)
-            total += loss.item()
-            tokens += out.num_tokens
-            kl += approx_kl(lps, [s.logprobs for s in samples]) / len(micro_batches)
-            for name in terms:
-                terms[name] += out.terms[name] / len(micro_batches)
-        stats = self._apply()
-        return {
-            "loss/rl": total,
-            **{f"loss/rl_{k}": v for k, v in terms.items()},
-            "learner/approx_kl": kl,
-            "learner/tokens": tokens,
-            "learner/seconds": time.perf_counter() - t0,
-            **stats,
-        }
+            if not self._backward(lc.rl_weight * out.loss):
+                return False
+            acc.rl_loss += out.loss.item()
+            acc.rl_tokens += out.num_tokens
+            acc.clipped += out.clipped_tokens
+            acc.ratio += out.ratio_sum
+            acc.kl_behaviour += out.kl_behaviour_sum
+            acc.kl_ref += out.kl_ref_sum
+            for name in TERMS:
+                acc.terms[name] += out.terms.get(name, 0.0)
+        return True
+
+    @torch.no_grad()
+    def _reference_logprobs(
+        self, prompts: Sequence[Sequence[int]], tokens: Sequence[Sequence[int]]
+    ) -> list[torch.Tensor]:
+        """log p_start: the frozen copy, or the base model with LoRA adapters switched off."""
+        if self.reference is not None:
+            return self.reference.token_logprobs(prompts, tokens, self.temperature)
+        with self.policy.model.disable_adapter():  # type: ignore[operator]
+            return [
+                lp.detach() for lp in self.policy.token_logprobs(prompts, tokens, self.temperature)
+            ]
+
+    def _stats(
+        self,
+        acc: _Accumulator,
+        rl: Sequence[ScoredSample],
+        sl_norm: float,
+        sl_grads: list[torch.Tensor] | None,
+    ) -> dict[str, float]:
+        out: dict[str, float] = {"learner/tokens": float(acc.sl_tokens + acc.rl_tokens)}
+        if acc.sl_tokens:
+            out["loss/sl"] = acc.sl_loss
+            out["learner/grad_norm_sl"] = sl_norm
+        if rl:
+            out.update(advantage_stats(rl))
+        if acc.rl_tokens:
+            n = acc.rl_tokens
+            out["loss/rl"] = acc.rl_loss
+            out.update({f"loss/rl_{k}": v for k, v in acc.terms.items()})
+            out["learner/clip_fraction"] = acc.clipped / n
+            out["learner/ratio_mean"] = acc.ratio / n
+            out["learner/kl_behaviour"] = acc.kl_behaviour / n
+            out["learner/kl_ref"] = acc.kl_ref / n
+            out["learner/grad_norm_rl"] = self._grad_norm(subtract=sl_grads)
+        return out
+
+    def _grads(self) -> list[torch.Tensor]:
+        return [
+            p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p)
+            for p in self._params()
+        ]
+
+    def _grad_norm(self, subtract: list[torch.Tensor] | None = None) -> float:
+        """Norm of the accumulated gradient (minus ``subtract``: the RL part alone)."""
+        total = 0.0
+        for i, p in enumerate(self._params()):
+            g = p.grad if p.grad is not None else torch.zeros_like(p)
+            if subtract is not None:
+                g = g - subtract[i]
+            total += float(g.double().pow(2).sum())
+        return math.sqrt(total)
+
+    def _params(self) -> list[torch.nn.Parameter]:
+        return [p for p in self.policy.model.parameters() if p.requires_grad]
 
     def _backward(self, loss: torch.Tensor) -> bool:
         if not torch.isfinite(loss):
@@ -142,9 +254,8 @@ class Learner:
         return {"learner/skipped_nonfinite": 1.0, "learner/seconds": time.perf_counter() - t0}
 
     def _apply(self) -> dict[str, float]:
-        params = [p for p in self.policy.model.parameters() if p.requires_grad]
         max_norm = self.cfg.grad_clip if self.cfg.grad_clip is not None else math.inf
-        norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        norm = float(torch.nn.utils.clip_grad_norm_(self._params(), max_norm))
         lr = float(self.scheduler.get_last_lr()[0])
         if not math.isfinite(norm):
             self.optimizer.zero_grad(set_to_none=True)
@@ -170,3 +281,25 @@ class Learner:
         self.scheduler.load_state_dict(state["scheduler"])
         self.step = step
         self.skipped_nonfinite = skipped
+
+
+def advantage_stats(rl: Sequence[ScoredSample]) -> dict[str, float]:
+    """Advantage mean/std over tokens, the share of zero-advantage tokens, and the policy's
+    entropy estimated from the samples themselves (−mean log μ of the sampled tokens: an
+    unbiased Monte-Carlo estimate of the sampling distribution's entropy per token)."""
+    values = [a for s in rl for a in s.rewards.rewards]
+    logps = [lp for s in rl for lp in s.sample.logprobs]
+    n = max(len(values), 1)
+    mean = sum(values) / n
+    var = sum((a - mean) ** 2 for a in values) / n
+    return {
+        "advantage/mean": mean,
+        "advantage/std": math.sqrt(var),
+        "advantage/zero_share": sum(a == 0.0 for a in values) / n,
+        "policy/entropy": -sum(logps) / max(len(logps), 1),
+        "learner/rl_samples": float(len(rl)),
+    }
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,13 +1,15 @@
 """``rltf train``: the online RLTF loop (DESIGN.md §3).
 
-    actor thread:  problems ─► generate k (+ greedy) ─► submit to pool ─► verdicts ─► rewards ─► buffer
-    main thread:   learner step t: SL batch (references) or RL batch (buffer), AdamW update;
-                   every sync_every steps the weights are published to the actor (version = t)
+The algorithm is :func:`rltf_step`, one short function (synchronous mode):
 
-Generation (actor thread, torch.inference_mode on its own copy of the policy), execution (the
-pool's worker processes) and learning (main thread) overlap. ``loop.synchronous`` runs the actor in
-the main thread instead (one round per ``rl_steps_per_round`` RL steps); with ``deterministic`` a
-run killed at any moment and resumed ends with bit-identical weights.
+    generate k programs a problem ─► execute in the sandbox ─► verdicts ─► advantages (RLTF's
+    per-token rewards − baseline) ─► L = L_sl + λ·L_rl (clipped ratio) ─► one AdamW step
+
+Everything else here is around it: the run (data, models, resume, checkpoints, metrics) in
+:class:`TrainingRun`, and the asynchronous mode, where an actor thread keeps generating and
+executing into a FIFO buffer while the learner trains on batches drawn from it (stale samples are
+corrected by the importance ratio and bounded by ``loop.max_staleness``). With
+``loop.deterministic`` (synchronous) a run killed at any moment and resumed ends bit-identical.
 """
 
 from __future__ import annotations
@@ -16,14 +18,21 @@ import json
 import logging
 import queue
 import random
-from collections.abc import Callable
+from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from rltf.config import to_dict
 from rltf.console import make_progress
 from rltf.records import Problem
-from rltf.training.actor import Actor, ActorThread, Pool, RoundReport, WeightSlot
+from rltf.training.actor import (
+    Actor,
+    ActorThread,
+    Pool,
+    RoundReport,
+    WeightSlot,
+    check_sandbox_errors,
+)
 from rltf.training.buffer import ReplayBuffer, ScoredSample
 from rltf.training.checkpoint import (
     CheckpointManager,
@@ -32,7 +41,7 @@ from rltf.training.checkpoint import (
     restore_rng,
     trainable_state,
 )
-from rltf.training.config import LoopConfig, TrainConfig
+from rltf.training.config import TrainConfig
 from rltf.training.data import (
     EpochSampler,
     SLExample,
@@ -55,17 +64,115 @@ from rltf.training.stats import Totals, metrics_row, shares_text, status_text
 from rltf.training.stats import summary as run_summary
 
 log = logging.getLogger("rltf.training")
-MAX_EMPTY_ROUNDS = 20  # synchronous mode: rounds in a row without enough samples before giving up
 
 
-def step_kind(step: int, loop: LoopConfig) -> Literal["sl", "rl"]:
-    """SL or RL for learner step ``step`` (0-based): warm start, then the SL:RL pattern."""
-    if step < loop.warm_start_steps or loop.rl_batches == 0:
-        return "sl"
-    if loop.sl_batches == 0:
-        return "rl"
-    j = (step - loop.warm_start_steps) % (loop.sl_batches + loop.rl_batches)
-    return "sl" if j < loop.sl_batches else "rl"
+def rltf_step(
+    actor: Actor, learner: Learner, problems: list[Problem], sl_batches: list[list[SLExample]]
+) -> tuple[RoundReport, dict[str, float]]:
+    """One synchronous RLTF iteration: the whole algorithm, top to bottom.
+
+    ``sl_batches``: one batch of reference solutions per optimizer step (``learner.epochs``
+    steps on the same round's samples; each is an empty list when SL is off)."""
+    rnd = actor.start_round(problems)  # k samples (+ greedy decode) a problem, submitted
+    report = actor.finish_round(rnd)  # verdicts -> per-token advantages (feedback.score_round)
+    stats: dict[str, float] = {}
+    for sl in sl_batches:  # every executed sample trains (epochs >= 1 times)
+        if sl or report.scored:
+            stats = learner.train_step(sl, report.scored)  # L_sl + λ·L_rl, one update
+    return report, stats
+
+
+class TrainingRun:
+    """The state of one ``rltf train`` run: data, the learner's and the actor's policies, the
+    samplers, buffer and counters, and how they are checkpointed and resumed."""
+
+    def __init__(self, cfg: TrainConfig, resume: bool, overwrite: bool) -> None:
+        self.cfg = cfg
+        loop = cfg.loop
+        self.clock = StageClock()
+        self.run_dir, self.manager = prepare_run_dir(
+            cfg.run_dir, cfg.checkpoint.dir, resume, overwrite
+        )
+        self.manager.keep_last = cfg.checkpoint.keep_last
+        seed_everything(cfg.seed, loop.deterministic, loop.torch_threads)
+        problems = load_problems(cfg.data)
+        self.policy = build_policy(cfg.policy, cfg.tiny, self.run_dir, problems, cfg.seed)
+        self.actor_policy = build_policy(cfg.policy, cfg.tiny, self.run_dir, problems, cfg.seed)
+        self.actor_policy.load_weights(self.policy.trainable_state(), 0, partial=True)
+        self.prompts = make_prompts(problems, cfg.data.prompt_style, self.policy.tokenizer)
+        self.sl_sampler = self._sl_sampler(problems)
+        self.rl_sampler: EpochSampler[Problem] = EpochSampler(problems, cfg.seed + 1)
+        self.learner = Learner(
+            self.policy, cfg.optim, loop.steps, cfg.learner, cfg.generation.temperature
+        )
+        self.buffer = ReplayBuffer(loop.buffer_capacity)
+        self.totals = Totals()
+        self.resumed = self._resume() if resume else False
+        save_config(cfg, self.run_dir)
+
+    def _sl_sampler(self, problems: list[Problem]) -> EpochSampler[SLExample] | None:
+        cfg = self.cfg
+        if cfg.loop.sl_batch_size == 0:
+            return None
+        with_refs = [p for p in problems if p.solutions]
+        if not with_refs:
+            raise ValueError(
+                f"data.train {cfg.data.train!r} has no reference solutions: the SL term needs "
+                "them (set loop.sl_batch_size: 0 and loop.warm_start_steps: 0 for RL only)"
+            )
+        max_prompt = cfg.data.max_prompt_tokens or cfg.generation.max_prompt_tokens
+        examples = sl_examples(
+            with_refs, self.prompts, self.policy, max_prompt, cfg.data.max_target_tokens
+        )
+        return EpochSampler(examples, cfg.seed)
+
+    def next_sl(self) -> list[SLExample]:
+        return self.sl_sampler.next(self.cfg.loop.sl_batch_size) if self.sl_sampler else []
+
+    def _resume(self) -> bool:
+        latest = self.manager.latest()
+        if latest is None:
+            log.info("--resume: no checkpoint in %s, starting from scratch", self.manager.root)
+            return False
+        ck = CheckpointManager.load(latest)
+        if changed := config_changes(ck.state.get("config", {}), self.cfg):
+            log.warning("resuming with a changed config: %s", ", ".join(changed))
+        load_trainable_state(self.policy.model, ck.weights)
+        self.learner.load_state_dict(ck.trainer["learner"], ck.step, ck.state["skipped_nonfinite"])
+        actor_state = ck.actor_weights or self.policy.trainable_state()
+        self.actor_policy.load_weights(actor_state, ck.state["actor_version"], partial=True)
+        if ck.buffer is not None:
+            self.buffer.load_state_dict(ck.buffer)
+        self.rl_sampler.load_state_dict(ck.state["rl_sampler"])
+        if self.sl_sampler is not None and ck.state.get("sl_sampler"):
+            self.sl_sampler.load_state_dict(ck.state["sl_sampler"])
+        self.totals.load_state_dict(ck.state["totals"])
+        restore_rng(ck.trainer["rng"], ck.state["rng"])
+        log.info("resumed from %s (step %d, buffer %d)", latest, ck.step, len(self.buffer))
+        return True
+
+    def save(self) -> Path:
+        with self.clock.time("checkpoint"):
+            rng_t, rng_p = capture_rng()
+            actor_differs = self.actor_policy.version != self.learner.step
+            state: dict[str, Any] = {
+                "kind": "train",
+                "config": to_dict(self.cfg),
+                "actor_version": self.actor_policy.version,
+                "rl_sampler": self.rl_sampler.state_dict(),
+                "sl_sampler": self.sl_sampler.state_dict() if self.sl_sampler else None,
+                "totals": self.totals.state_dict(),
+                "skipped_nonfinite": self.learner.skipped_nonfinite,
+                "rng": rng_p,
+            }
+            return self.manager.save(
+                self.learner.step,
+                weights=trainable_state(self.policy.model),
+                actor_weights=trainable_state(self.actor_policy.model) if actor_differs else None,
+                trainer={"learner": self.learner.state_dict(), "rng": rng_t},
+                state=state,
+                buffer=self.buffer.state_dict() if self.cfg.checkpoint.save_buffer else None,
+            )
 
 
 def run_train(
@@ -74,247 +181,199 @@ def run_train(
     """Run the online loop to ``cfg.loop.steps`` learner steps. Returns 0, or 128+signal when a
     signal stopped it early (after a final checkpoint). ``pool``: an execution pool to use
     instead of a fresh :class:`rltf.execution.ExecutionPool` (tests); it is not closed here."""
-    loop = cfg.loop
-    clock = StageClock()
-    run_dir, manager = prepare_run_dir(cfg.run_dir, cfg.checkpoint.dir, resume, overwrite)
-    manager.keep_last = cfg.checkpoint.keep_last
-    seed_everything(cfg.seed, loop.deterministic, loop.torch_threads)
-
-    # ---- data and models ----------------------------------------------------------------
-    problems = load_problems(cfg.data)
-    policy = build_policy(cfg.policy, cfg.tiny, run_dir, problems, cfg.seed)
-    actor_policy = build_policy(cfg.policy, cfg.tiny, run_dir, problems, cfg.seed)
-    actor_policy.load_weights(policy.trainable_state(), 0, partial=True)
-    prompts = make_prompts(problems, cfg.data.prompt_style, policy.tokenizer)
-    max_prompt = cfg.data.max_prompt_tokens or cfg.generation.max_prompt_tokens
-    with_refs = [p for p in problems if p.solutions]
-    needs_sl = loop.sl_batches > 0 or loop.warm_start_steps > 0
-    if needs_sl and not with_refs:
-        raise ValueError(
-            f"data.train {cfg.data.train!r} has no reference solutions: SL steps need them "
-            "(set loop.sl_batches: 0 and loop.warm_start_steps: 0 for RL only)"
-        )
-    examples = sl_examples(with_refs, prompts, policy, max_prompt, cfg.data.max_target_tokens)
-    sl_sampler: EpochSampler[SLExample] | None = (
-        EpochSampler(examples, cfg.seed) if examples else None
-    )
-    rl_sampler: EpochSampler[Problem] = EpochSampler(problems, cfg.seed + 1)
-    learner = Learner(policy, cfg.optim, loop.steps)
-    buffer = ReplayBuffer(loop.buffer_capacity)
-    totals = Totals()
-
-    # ---- resume -------------------------------------------------------------------------
-    latest = manager.latest() if resume else None
-    if latest is not None:
-        ck = CheckpointManager.load(latest)
-        changed = config_changes(ck.state.get("config", {}), cfg)
-        if changed:
-            log.warning("resuming with a changed config: %s", ", ".join(changed))
-        load_trainable_state(policy.model, ck.weights)
-        learner.load_state_dict(ck.trainer["learner"], ck.step, ck.state["skipped_nonfinite"])
-        if ck.actor_weights is not None:
-            actor_policy.load_weights(ck.actor_weights, ck.state["actor_version"], partial=True)
-        else:
-            actor_policy.load_weights(policy.trainable_state(), learner.step, partial=True)
-        if ck.buffer is not None:
-            buffer.load_state_dict(ck.buffer)
-        rl_sampler.load_state_dict(ck.state["rl_sampler"])
-        if sl_sampler is not None and ck.state.get("sl_sampler"):
-            sl_sampler.load_state_dict(ck.state["sl_sampler"])
-        totals.load_state_dict(ck.state["totals"])
-        restore_rng(ck.trainer["rng"], ck.state["rng"])
-        log.info("resumed from %s (step %d, buffer %d)", latest, ck.step, len(buffer))
-    elif resume:
-        log.info("--resume: no checkpoint in %s, starting from scratch", manager.root)
-    save_config(cfg, run_dir)
-
-    def save() -> Path:
-        with clock.time("checkpoint"):
-            rng_t, rng_p = capture_rng()
-            actor_differs = loop.synchronous and actor_policy.version != learner.step
-            state: dict[str, Any] = {
-                "kind": "train",
-                "config": to_dict(cfg),
-                "actor_version": actor_policy.version,
-                "rl_sampler": rl_sampler.state_dict(),
-                "sl_sampler": sl_sampler.state_dict() if sl_sampler else None,
-                "totals": totals.state_dict(),
-                "skipped_nonfinite": learner.skipped_nonfinite,
-                "rng": rng_p,
-            }
-            return manager.save(
-                learner.step,
-                weights=trainable_state(policy.model),
-                actor_weights=trainable_state(actor_policy.model) if actor_differs else None,
-                trainer={"learner": learner.state_dict(), "rng": rng_t},
-                state=state,
-                buffer=buffer.state_dict() if cfg.checkpoint.save_buffer else None,
-            )
-
-    # ---- the loop -----------------------------------------------------------------------
-    stop = StopRequest()
-    slot = WeightSlot()
-    reports: queue.Queue[RoundReport] = queue.Queue()
-    uses_rl = loop.rl_batches > 0
+    run = TrainingRun(cfg, resume, overwrite)
     owned = None
     if pool is None:
         from rltf.execution import ExecutionPool
 
-        owned = ExecutionPool(workers=loop.exec_workers, config=cfg.execution)
+        owned = ExecutionPool(workers=cfg.loop.exec_workers, config=cfg.execution)
         pool = owned
-    examples_per_round = max(1, cfg.metrics.samples_logged)
     actor = Actor(
-        actor_policy,
+        run.actor_policy,
         pool,
-        prompts,
+        run.prompts,
         cfg.generation,
-        loop.samples_per_problem,
+        cfg.loop.samples_per_problem,
         cfg.rewards,
-        clock,
-        examples_per_round,
+        run.clock,
+        max(1, cfg.metrics.samples_logged),
     )
-    thread: ActorThread | None = None
-    if uses_rl and not loop.synchronous:
-        thread = ActorThread(
-            actor,
-            lambda: rl_sampler.next(loop.problems_per_round),
-            buffer,
-            slot,
-            reports,
-            loop.rounds_in_flight,
-        )
     metrics = MetricsLogger(
-        run_dir,
+        run.run_dir,
         tensorboard=cfg.metrics.tensorboard,
-        resume_step=learner.step if latest is not None else None,
+        resume_step=run.learner.step if run.resumed else None,
     )
+    stop = StopRequest()
+    loop_driver = _Loop(run, actor, metrics, stop)
+    run.clock.restart()
+    try:
+        with stop.installed(), metrics:
+            loop_driver.drive()
+            run.save()
+    finally:
+        loop_driver.close()
+        if owned is not None:
+            owned.close()
+    summary = run_summary(run.totals, run.clock, run.learner.step)
+    (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", "utf-8")
+    log.info("wall-time shares: %s", shares_text(summary["time_shares"]))
+    if cfg.checkpoint.export_final and run.learner.step >= cfg.loop.steps:
+        run.policy.version = run.learner.step
+        log.info("final model: %s", run.policy.save(run.run_dir / "final"))
+    return stop.exit_code
 
-    def drain() -> None:
+
+class _Loop:
+    """Drives :func:`rltf_step` (synchronous) or the actor thread + buffer (async) to the last
+    step, and after each step publishes weights, logs and checkpoints."""
+
+    def __init__(
+        self, run: TrainingRun, actor: Actor, metrics: MetricsLogger, stop: StopRequest
+    ) -> None:
+        self.run, self.actor, self.metrics, self.stop = run, actor, metrics, stop
+        cfg = run.cfg
+        self.uses_rl = cfg.learner.rl_weight > 0 and cfg.rewards.any_reward
+        self.slot = WeightSlot()
+        self.reports: queue.Queue[RoundReport] = queue.Queue()
+        self.thread: ActorThread | None = None
+        if not cfg.loop.synchronous:
+            self.thread = ActorThread(
+                actor,
+                lambda: run.rl_sampler.next(cfg.loop.problems_per_round),
+                run.buffer,
+                self.slot,
+                self.reports,
+                cfg.loop.rounds_in_flight,
+            )
+        self.window_outcomes: Counter[str] = Counter()
+        self.consecutive_skips = 0
+
+    def drive(self) -> None:
+        run, loop = self.run, self.run.cfg.loop
+        with make_progress() as progress:
+            bar = progress.add_task(
+                "train", total=loop.steps, completed=run.learner.step, status=""
+            )
+            while run.learner.step < loop.steps and not self.stop:
+                before = run.learner.step
+                stats = self._iteration(before < loop.warm_start_steps)
+                if stats is None:
+                    break  # a stop request interrupted the wait for samples
+                self._after(before, stats)
+                progress.update(
+                    bar, completed=run.learner.step, status=status_text(stats, len(run.buffer))
+                )
+
+    def _iteration(self, warm: bool) -> dict[str, float] | None:
+        run, loop, clock = self.run, self.run.cfg.loop, self.run.clock
+        epochs = run.cfg.learner.epochs
+        if warm or not self.uses_rl or self.stop:
+            with clock.time("learn"):
+                return run.learner.train_step(run.next_sl(), [])
+        if loop.synchronous:
+            self._refresh_actor()
+            problems = run.rl_sampler.next(loop.problems_per_round)
+            sl = [run.next_sl() for _ in range(epochs)]
+            report, stats = rltf_step(self.actor, run.learner, problems, sl)
+            clock.add("learn", stats.get("learner/seconds", 0.0) * epochs)
+            self._add_report(report)
+            return self._with_staleness(stats, report.scored, run.learner.step - 1)
+        samples = self._async_batch()
+        if samples is None:
+            return None
+        with clock.time("learn"):
+            for _ in range(epochs):
+                stats = run.learner.train_step(run.next_sl(), samples)
+        return self._with_staleness(stats, samples, run.learner.step - 1)
+
+    def _refresh_actor(self) -> None:
+        fresh = self.slot.take()
+        if fresh is not None:
+            self.actor.load_weights(*fresh)
+
+    def _async_batch(self) -> list[ScoredSample] | None:
+        run, loop = self.run, self.run.cfg.loop
+        assert self.thread is not None
+        if self.thread.ident is None:
+            self.thread.start()  # not during the warm start: its samples would be stale
+        with run.clock.time("learner_wait"):
+            while not self.stop:
+                if self.thread.error is not None:
+                    raise RuntimeError("the actor thread failed") from self.thread.error
+                self._drain()
+                run.buffer.drop_stale(run.learner.step, loop.max_staleness)
+                if len(run.buffer) >= loop.min_samples or run.buffer.wait_for(
+                    loop.min_samples, timeout=0.2
+                ):
+                    rng = random.Random(f"{run.cfg.seed}:rl:{run.learner.step}")
+                    return run.buffer.sample(loop.rl_batch_size, rng)
+        return None
+
+    @staticmethod
+    def _with_staleness(
+        stats: dict[str, float], samples: list[ScoredSample], step: int
+    ) -> dict[str, float]:
+        if samples:
+            lag = [step - s.version for s in samples]
+            stats = {**stats, "staleness/mean": sum(lag) / len(lag), "staleness/max": max(lag)}
+        return stats
+
+    def _add_report(self, report: RoundReport) -> None:
+        loop = self.run.cfg.loop
+        outcomes = Counter(report.outcomes)
+        outcomes["sandbox_error"] += report.exec_failures
+        self.run.totals.add_report(report)
+        if loop.synchronous:
+            check_sandbox_errors(outcomes, loop.max_sandbox_error_share, "an actor round")
+            return
+        self.window_outcomes.update(outcomes)
+        if sum(self.window_outcomes.values()) >= 50:
+            check_sandbox_errors(self.window_outcomes, loop.max_sandbox_error_share, "the run")
+
+    def _drain(self) -> None:
         while True:
             try:
-                totals.add_report(reports.get_nowait())
+                self._add_report(self.reports.get_nowait())
             except queue.Empty:
                 return
 
-    def sync_round() -> None:
-        fresh = slot.take()
-        if fresh is not None:
-            actor.load_weights(*fresh)
-        report = actor.finish_round(actor.start_round(rl_sampler.next(loop.problems_per_round)))
-        buffer.push(report.scored)
-        totals.add_report(report)
-
-    def rl_batch(rl_index: int) -> list[ScoredSample] | None:
-        """The RL batch of this step; None when a stop request interrupted the wait (async)."""
-        need = loop.min_samples
-        if loop.synchronous:
-            if rl_index % loop.rl_steps_per_round == 0:
-                sync_round()
-            for _ in range(MAX_EMPTY_ROUNDS):
-                buffer.drop_stale(learner.step, loop.max_staleness)
-                if len(buffer) >= need:
-                    break
-                sync_round()
-            else:
-                raise RuntimeError(
-                    f"{MAX_EMPTY_ROUNDS} actor rounds without {need} usable samples "
-                    "(every program failed to execute? see the log)"
+    def _after(self, before: int, stats: dict[str, float]) -> None:
+        run, cfg = self.run, self.run.cfg
+        step = run.learner.step
+        if step == before:  # a non-finite update was skipped
+            self.consecutive_skips += 1
+            if self.consecutive_skips >= 10:
+                raise RuntimeError("10 consecutive non-finite updates: lower optim.lr")
+            return
+        self.consecutive_skips = 0
+        kind = "rl" if "loss/rl" in stats else "sl"
+        run.totals.counts[f"{kind}_steps"] += step - before
+        run.totals.counts["learner_tokens"] += int(stats.get("learner/tokens", 0))
+        if _crossed(before, step, cfg.loop.sync_every):
+            with run.clock.time("sync"):
+                if cfg.loop.synchronous:
+                    self.actor.load_weights(run.policy.trainable_state(), step)
+                else:
+                    self.slot.publish(run.policy.trainable_state(), step)
+        with run.clock.time("log"):
+            self._drain()
+            totals = run.totals
+            if _crossed(before, step, cfg.metrics.log_every) or step >= cfg.loop.steps:
+                row = metrics_row(
+                    stats, kind, totals, run.buffer, run.clock, self.actor.version, step
                 )
-        else:
-            assert thread is not None
-            with clock.time("learner_wait"):
-                while not stop:
-                    if thread.error is not None:
-                        raise RuntimeError("the actor thread failed") from thread.error
-                    buffer.drop_stale(learner.step, loop.max_staleness)
-                    if len(buffer) >= need or buffer.wait_for(need, timeout=0.2):
-                        break
-                else:
-                    return None
-        rng = random.Random(f"{cfg.seed}:rl:{learner.step}:{rl_index}")
-        return buffer.sample(loop.rl_batch_size * cfg.optim.grad_accum, rng)
+                self.metrics.log(step, row)
+            if _crossed(before, step, cfg.metrics.sample_log_every) and totals.recent:
+                self.metrics.log_samples(step, list(totals.recent)[-cfg.metrics.samples_logged :])
+        if cfg.checkpoint.every and _crossed(before, step, cfg.checkpoint.every):
+            run.save()
 
-    def split(items: list[Any], size: int) -> list[list[Any]]:
-        return [items[i : i + size] for i in range(0, len(items), size)]
+    def close(self) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            self.thread.stop(timeout=60)
+            self._drain()
 
-    publish: Callable[[], None]
-    if loop.synchronous:
 
-        def publish() -> None:
-            actor.load_weights(policy.trainable_state(), learner.step)
-
-    else:
-
-        def publish() -> None:
-            slot.publish(policy.trainable_state(), learner.step)
-
-    consecutive_skips = 0
-    clock.restart()
-    try:
-        with stop.installed(), metrics, make_progress() as progress:
-            bar = progress.add_task("train", total=loop.steps, completed=learner.step, status="")
-            while learner.step < loop.steps and not stop:
-                kind = step_kind(learner.step, loop)
-                if thread is not None and thread.ident is None and kind == "rl":
-                    thread.start()  # not during the warm start: its samples would be stale
-                before = learner.step
-                stats: dict[str, Any]
-                if kind == "sl":
-                    assert sl_sampler is not None
-                    batch = sl_sampler.next(loop.sl_batch_size * cfg.optim.grad_accum)
-                    with clock.time("learn"):
-                        stats = learner.sl_step(
-                            split(batch, loop.sl_batch_size), loop.sl_loss_reduction
-                        )
-                else:
-                    rl_index = totals.counts["rl_steps"]
-                    samples = rl_batch(rl_index)
-                    if samples is None:
-                        break
-                    staleness = [learner.step - s.version for s in samples]
-                    with clock.time("learn"):
-                        stats = learner.rl_step(
-                            split(samples, loop.rl_batch_size),
-                            loop.rl_loss_reduction,
-                            loop.rl_loss_weight,
-                        )
-                    stats["staleness/mean"] = sum(staleness) / len(staleness)
-                    stats["staleness/max"] = max(staleness)
-                if learner.step == before:  # a non-finite update was skipped
-                    consecutive_skips += 1
-                    if consecutive_skips >= 10:
-                        raise RuntimeError("10 consecutive non-finite updates: lower optim.lr")
-                    continue
-                consecutive_skips = 0
-                totals.counts[f"{kind}_steps"] += 1
-                totals.counts["learner_tokens"] += int(stats.get("learner/tokens", 0))
-                step = learner.step
-                if step % loop.sync_every == 0:
-                    with clock.time("sync"):
-                        publish()
-                with clock.time("log"):
-                    drain()
-                    if step % cfg.metrics.log_every == 0 or step == loop.steps:
-                        row = metrics_row(stats, kind, totals, buffer, clock, actor.version, step)
-                        metrics.log(step, row)
-                        progress.update(bar, status=status_text(row, len(buffer)))
-                    if step % cfg.metrics.sample_log_every == 0 and totals.recent:
-                        recent = list(totals.recent)[-cfg.metrics.samples_logged :]
-                        metrics.log_samples(step, recent)
-                    progress.update(bar, completed=step)
-                if cfg.checkpoint.every and step % cfg.checkpoint.every == 0:
-                    save()
-            save()
-    finally:
-        if thread is not None and thread.is_alive():
-            thread.stop(timeout=60)
-            drain()
-        if owned is not None:
-            owned.close()
-    summary = run_summary(totals, clock, learner.step)
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    log.info("wall-time shares: %s", shares_text(summary["time_shares"]))
-    if cfg.checkpoint.export_final and learner.step >= loop.steps:
-        policy.version = learner.step
-        log.info("final model: %s", policy.save(run_dir / "final"))
-    return stop.exit_code
+def _crossed(before: int, after: int, every: int) -> bool:
+    """Whether a multiple of ``every`` lies in (before, after] (a step may advance by epochs)."""
+    return after // every > before // every

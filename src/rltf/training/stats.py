@@ -114,7 +114,8 @@ def status_text(row: dict[str, float], buffer_size: int) -> str:
         parts.append(f"sl {row['loss/sl']:.3f}")
     if "loss/rl" in row:
         parts.append(f"rl {row['loss/rl']:+.3f}")
-    parts.append(f"pass {100 * row['total/pass_rate']:.1f}%")
+    if "actor/pass_rate" in row:
+        parts.append(f"pass {100 * row['actor/pass_rate']:.1f}%")
     parts.append(f"buf {buffer_size}")
     return " ".join(parts)
 
