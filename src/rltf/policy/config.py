@@ -23,6 +23,8 @@ class GenerationConfig:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     max_prompt_tokens: int | None = None
+    top_k: int = 0
+    dtype: str = "float32"
 
     def validate(self) -> None:
         if self.do_sample and not self.temperature > 0:
@@ -37,6 +39,12 @@ class GenerationConfig:
             raise ValueError(f"max_prompt_tokens must be >= 1, got {self.max_prompt_tokens}")
         if any(not s for s in self.stop):
             raise ValueError("stop strings must not be empty")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0 (0: off), got {self.top_k}")
+        if self.dtype not in ("auto", "float32", "bfloat16"):
+            raise ValueError(
+                f"generation dtype must be auto, float32 or bfloat16, got {self.dtype!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -62,15 +70,22 @@ class LoraSettings:
 class PolicyConfig:
     """Which model to load and how. ``model``: a registered name (``smollm2-135m``), a local
     Hugging Face directory or a hub id. ``dtype``: float32 | bfloat16 | float16 | auto;
-    ``device``: cpu | cuda | cuda:N | auto (CUDA when available)."""
+    ``device``: cpu | cuda | cuda:N | auto (CUDA when available). ``learner_dtype``: bfloat16
+    runs the learner's forward/backward (``Policy.token_logprobs``) under bf16 autocast with
+    float32 weights and optimizer state; ``auto``: bf16 where native; float32 (default): none."""
 
     model: str = "smollm2-135m"
     dtype: str = "float32"
     device: str = "cpu"
     trust_remote_code: bool = False
     lora: LoraSettings | None = None
+    learner_dtype: str = "float32"
 
     def validate(self) -> None:
+        if self.learner_dtype not in ("auto", "float32", "bfloat16"):
+            raise ValueError(
+                f"learner_dtype must be auto, float32 or bfloat16, got {self.learner_dtype!r}"
+            )
         if self.dtype not in ("float32", "bfloat16", "float16", "auto"):
             raise ValueError(
                 f"dtype must be float32, bfloat16, float16 or auto, got {self.dtype!r}"

@@ -12,6 +12,7 @@ import torch
 from rltf.policy import lora as lora_mod
 from rltf.policy.config import LoraSettings, PolicyConfig
 from rltf.policy.policy import POLICY_META, Policy
+from rltf.policy.precision import resolve_compute_dtype
 from rltf.policy.pretrained import REGISTRY, resolve_bundled
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -119,13 +120,16 @@ def load_policy(
 def policy_from_config(cfg: PolicyConfig) -> Policy:
     """:func:`load_policy` with the settings of a :class:`PolicyConfig`."""
     cfg.validate()
-    return load_policy(
+    policy = load_policy(
         cfg.model,
         dtype=cfg.dtype,
         device=cfg.device,
         lora=cfg.lora,
         trust_remote_code=cfg.trust_remote_code,
     )
+    learner = resolve_compute_dtype(cfg.learner_dtype, policy.device)
+    policy.learner_dtype = learner if learner != torch.float32 else None
+    return policy
 
 
 __all__ = [

@@ -28,8 +28,10 @@ import torch
 from rltf.policy import lora as lora_mod
 from rltf.policy.config import GenerationConfig
 from rltf.policy.logprobs import causal_token_logprobs, seq2seq_token_logprobs
+from rltf.policy.precision import GenerationModel, learner_autocast, resolve_compute_dtype
 from rltf.policy.sampling import RawGeneration, sample_batch
-from rltf.policy.text import cut_tokens, decode, fenced_code_span, find_stop, token_offsets
+from rltf.policy.stops import IncrementalStops
+from rltf.policy.text import cut_tokens, fenced_code_span, find_stop, token_offsets
 from rltf.policy.weights import load_state_file, read_state_version
 from rltf.records import Sample
 
@@ -69,6 +71,9 @@ class Policy:
         self.decoder_start_id: int | None = start
         if self.is_seq2seq and start is None:
             raise ValueError("encoder-decoder model without decoder_start_token_id in its config")
+        # bf16 autocast for token_logprobs (None: off); set from PolicyConfig.learner_dtype.
+        self.learner_dtype: torch.dtype | None = None
+        self._generation_model = GenerationModel()
 
     # ------------------------------------------------------------------ properties
 
@@ -117,15 +122,15 @@ class Policy:
         generator = None
         if gen.seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(gen.seed)
-        jobs = [(i, k) for i in range(len(prompts)) for k in range(n)]
-        samples: list[Sample] = []
+        model = self.generation_model(gen)
+        samples: dict[tuple[int, int], Sample] = {}
         was_training = self.model.training
         self.model.eval()
         try:
-            for chunk in _chunks(jobs, gen.batch_size):
+            for chunk in _chunks(_jobs_by_length(encoded, n), gen.batch_size):
                 rows = [stops[i] for i, _ in chunk]
                 raws = sample_batch(
-                    self.model,
+                    model,
                     [encoded[i] for i, _ in chunk],
                     gen,
                     is_seq2seq=self.is_seq2seq,
@@ -133,17 +138,21 @@ class Policy:
                     eos_ids=self.eos_ids,
                     decoder_start_id=self.decoder_start_id,
                     generator=generator,
-                    stop_check=self._stop_checker(rows) if any(rows) else None,
+                    stops=IncrementalStops(self.tokenizer, rows) if any(rows) else None,
                 )
                 for (i, k), raw in zip(chunk, raws, strict=True):
-                    samples.append(
-                        self._to_sample(
-                            raw, prompts[i], problem_ids[i], encoded[i], stops[i], gen, k
-                        )
+                    samples[i, k] = self._to_sample(
+                        raw, prompts[i], problem_ids[i], encoded[i], stops[i], gen, k
                     )
         finally:
             self.model.train(was_training)
-        return samples
+        return [samples[i, k] for i in range(len(prompts)) for k in range(n)]
+
+    def generation_model(self, gen: GenerationConfig) -> torch.nn.Module:
+        """The module sampling runs on: ``self.model``, or its cached copy in ``gen.dtype``
+        (see :mod:`rltf.policy.precision`)."""
+        dtype = resolve_compute_dtype(gen.dtype, self.device)
+        return self._generation_model.get(self.model, dtype)
 
     def _check_length(
         self, encoded: list[list[int]], problem_ids: Sequence[str], gen: GenerationConfig
@@ -160,20 +169,6 @@ class Policy:
                     f"{gen.max_new_tokens} exceed the model's context of {limit} tokens; "
                     "set generation max_prompt_tokens (keeps the end of the prompt)"
                 )
-
-    def _stop_checker(self, stops: list[tuple[str, ...]]) -> Any:
-        """Early exit for rows that produced a stop string: decode only a tail long enough to hold
-        the longest stop (every token is >= 1 byte). Only an optimisation: trimming in
-        :meth:`_to_sample` decodes the whole text."""
-        window = [max((len(s.encode()) for s in row), default=0) + 2 for row in stops]
-
-        def check(row: int, ids: list[int]) -> bool:
-            if not stops[row]:
-                return False
-            tail = decode(self.tokenizer, ids[-window[row] :])
-            return any(s in tail for s in stops[row])
-
-        return check
 
     def _to_sample(
         self,
@@ -222,13 +217,18 @@ class Policy:
         """Differentiable log p_T(token_t | prompt, tokens_<t) with p_T = softmax(logits / T),
         one 1-D tensor per sequence (see :mod:`rltf.policy.logprobs`). Equal to generation-time
         ``Sample.logprobs`` for the same weights in eval mode when T is the sampling
-        temperature; SL uses T = 1."""
-        if self.is_seq2seq:
-            assert self.decoder_start_id is not None
-            return seq2seq_token_logprobs(
-                self.model, prompt_ids, token_ids, self.pad_id, self.decoder_start_id, temperature
+        temperature; SL uses T = 1. With ``learner_dtype`` bf16 the forward runs under autocast
+        (the backward of a loss built from these follows it; log-probs are float32)."""
+        with learner_autocast(self.learner_dtype, self.device):
+            if self.is_seq2seq:
+                assert self.decoder_start_id is not None
+                return seq2seq_token_logprobs(
+                    self.model, prompt_ids, token_ids, self.pad_id, self.decoder_start_id,
+                    temperature,
+                )  # fmt: skip
+            return causal_token_logprobs(
+                self.model, prompt_ids, token_ids, self.pad_id, temperature
             )
-        return causal_token_logprobs(self.model, prompt_ids, token_ids, self.pad_id, temperature)
 
     # ------------------------------------------------------------------ weights
 
@@ -291,6 +291,14 @@ def _eos_ids(model: torch.nn.Module, tokenizer: Any) -> frozenset[int]:
     if tokenizer.eos_token_id is not None:
         ids.add(int(tokenizer.eos_token_id))
     return frozenset(ids)
+
+
+def _jobs_by_length(encoded: Sequence[Sequence[int]], n: int) -> list[tuple[int, int]]:
+    """(prompt index, sample index) jobs ordered by prompt length (stable), so a batch holds
+    prompts of similar length: less left padding, and short prompts do not wait on long ones.
+    ``generate`` restores the (prompt, sample) order afterwards."""
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    return [(i, k) for i in order for k in range(n)]
 
 
 def _chunks(items: list[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:

@@ -16,8 +16,9 @@ are left-padded, ``position_ids = cumsum(attention_mask) - 1`` (0 on padding, as
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
 
@@ -89,21 +90,90 @@ def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
     return logits.masked_fill(drop, float("-inf"))
 
 
+TOP_P_CANDIDATES = 64  # first prefilter width; grows when a nucleus does not fit (see Nucleus)
+
+
+def top_k_filter(logits: torch.Tensor, top_k: int) -> torch.Tensor:
+    """Keep the ``top_k`` most likely tokens (and any tied with the k-th), as transformers'
+    TopKLogitsWarper does; ``top_k <= 0`` keeps everything."""
+    if top_k <= 0 or top_k >= logits.shape[-1]:
+        return logits
+    kth = logits.topk(top_k, dim=-1).values[..., -1:]
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
+class Nucleus:
+    """Exact top-p (and top-k) sampling without sorting the vocabulary.
+
+    ``torch.topk`` of the ``k`` largest logits costs O(V) per row instead of the O(V log V) sort
+    (75 ms a step for 64 x 49k on 2 cores). The nucleus of a row lies inside its top-k candidates
+    exactly when their probability mass reaches ``top_p``; those rows sample among the candidates
+    with the same keep rule as :func:`top_p_filter` (in descending order a token is kept while the
+    mass strictly before it is < top_p). Rows whose nucleus is wider fall back to the full sort,
+    and ``k`` doubles so that a flat distribution (a random tiny model) stops paying twice. The
+    result is the same distribution as the full sort up to float rounding at the boundary and the
+    order among tied logits; the random draws differ (fewer candidates), so seeds reproduce
+    samples of this implementation, not those of the previous one.
+    """
+
+    def __init__(self, top_p: float, top_k: int = 0, candidates: int = TOP_P_CANDIDATES) -> None:
+        self.top_p = top_p
+        self.top_k = top_k
+        self.k = top_k if top_k > 0 else candidates
+        self.fallbacks = 0  # rows that needed the full sort (for benchmarks and tests)
+
+    def sample(self, scaled: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Token ids drawn from ``softmax(scaled)`` truncated to top-k, then to the nucleus."""
+        vocab = scaled.shape[-1]
+        if self.top_p >= 1.0 and not 0 < self.top_k < vocab:  # no truncation at all
+            return torch.multinomial(torch.softmax(scaled, -1), 1, generator=generator).squeeze(-1)
+        k = min(self.k, vocab)
+        values, index = scaled.topk(k, dim=-1)  # sorted, descending
+        probs = torch.softmax(values, dim=-1)  # renormalised over the candidates
+        if not (self.top_k > 0 and self.top_k <= k):  # the mass of the candidates in the full row
+            probs = probs * torch.exp(
+                torch.logsumexp(values, -1, keepdim=True)
+                - torch.logsumexp(scaled, -1, keepdim=True)
+            )
+        cum = probs.cumsum(-1)
+        keep = (cum - probs) < self.top_p
+        keep[:, 0] = True
+        fits = (cum[:, -1] >= self.top_p) | (k == vocab)
+        if self.top_k > 0 and self.top_k <= k:
+            fits = torch.ones_like(fits)  # the top-k cut already bounds the support
+        choice = torch.multinomial(probs * keep, 1, generator=generator).squeeze(-1)
+        tokens = index.gather(-1, choice[:, None]).squeeze(-1)
+        if not bool(fits.all()):
+            rows = (~fits).nonzero().squeeze(-1)
+            self.fallbacks += len(rows)
+            self.k = min(2 * self.k, vocab)
+            wide = top_p_filter(top_k_filter(scaled[rows], self.top_k), self.top_p)
+            drawn = torch.multinomial(torch.softmax(wide, -1), 1, generator=generator)
+            tokens[rows] = drawn.squeeze(-1)
+        return tokens
+
+
 def pick(
-    logits: torch.Tensor, gen: GenerationConfig, generator: torch.Generator | None
+    logits: torch.Tensor,
+    gen: GenerationConfig,
+    generator: torch.Generator | None,
+    nucleus: Nucleus | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Choose the next token of each row; return (token ids, their log-probs under the sampling
-    distribution ``softmax(logits / T)``; T = 1 for greedy decoding)."""
-    logits = logits.float()
+    distribution ``softmax(logits / T)``, computed in float32; T = 1 for greedy decoding).
+
+    The log-prob is ``z[token] - logsumexp(z)`` (no full log-softmax tensor), the same formula as
+    :func:`rltf.policy.logprobs._gather_logprobs`."""
+    scaled = logits.float()
     if gen.do_sample:
-        scaled = logits / gen.temperature
-        probs = torch.softmax(top_p_filter(scaled, gen.top_p), dim=-1)
-        tokens = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+        if gen.temperature != 1.0:
+            scaled = scaled / gen.temperature
+        nucleus = nucleus or Nucleus(gen.top_p, gen.top_k)
+        tokens = nucleus.sample(scaled, generator)
     else:
-        scaled = logits
-        tokens = logits.argmax(-1)
-    logp = torch.log_softmax(scaled, dim=-1)
-    return tokens, logp.gather(-1, tokens[:, None]).squeeze(-1)
+        tokens = scaled.argmax(-1)
+    picked = scaled.gather(-1, tokens[:, None]).squeeze(-1)
+    return tokens, picked - torch.logsumexp(scaled, dim=-1)
 
 
 def cache_keyword(model: torch.nn.Module) -> str:
@@ -117,7 +187,79 @@ def output_cache(out: object) -> object:
     return cache if cache is not None else getattr(out, "past_key_values", None)
 
 
-StopCheck = Callable[[int, list[int]], bool]  # (row, ids so far) -> a stop string was produced
+class StopDetector(Protocol):
+    """Per-row stop-string detection fed with each step's sampled ids (see
+    :class:`rltf.policy.stops.IncrementalStops`)."""
+
+    def feed(self, tokens: list[int], active: list[bool]) -> list[int]:
+        """Append ``tokens[b]`` to every ``active`` row; return the rows that produced a stop."""
+        ...
+
+
+@dataclass
+class _Prefill:
+    out: Any  # the model output holding the first logits and the cache
+    mask: torch.Tensor  # causal: attention mask so far; seq2seq: encoder mask
+    next_pos: torch.Tensor | None  # causal: position of the next token
+    encoder_outputs: Any = None
+
+
+def _prefill(
+    model: torch.nn.Module,
+    prompts: Sequence[Sequence[int]],
+    *,
+    is_seq2seq: bool,
+    pad_id: int,
+    decoder_start_id: int | None,
+) -> _Prefill:
+    """The first forward pass: the whole prompt (causal) or the encoder + decoder start."""
+    device = next(model.parameters()).device
+    if is_seq2seq:
+        if decoder_start_id is None:
+            raise ValueError("an encoder-decoder model needs decoder_start_token_id in its config")
+        enc_ids, enc_mask = right_pad(prompts, pad_id, device)
+        encoder_outputs = model.get_encoder()(input_ids=enc_ids, attention_mask=enc_mask)  # type: ignore[operator]
+        start = torch.full((len(prompts), 1), decoder_start_id, dtype=torch.long, device=device)
+        out = model(
+            encoder_outputs=encoder_outputs,
+            attention_mask=enc_mask,
+            decoder_input_ids=start,
+            use_cache=True,
+        )
+        return _Prefill(out, enc_mask, None, encoder_outputs)
+    if any(len(p) == 0 for p in prompts):
+        raise ValueError("a causal model needs at least one prompt token (e.g. BOS)")
+    ids, mask = left_pad(prompts, pad_id, device)
+    pos = position_ids(mask)
+    extra = {"logits_to_keep": 1} if accepts(model, "logits_to_keep") else {}
+    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **extra)
+    return _Prefill(out, mask, pos[:, -1] + 1)
+
+
+def _decode_step(
+    model: torch.nn.Module, state: _Prefill, step_input: torch.Tensor, cache_kw: str
+) -> None:
+    """One cached forward step with ``step_input`` (B, 1); updates ``state`` in place."""
+    cache = {cache_kw: output_cache(state.out)}
+    if state.encoder_outputs is not None:
+        state.out = model(
+            encoder_outputs=state.encoder_outputs,
+            attention_mask=state.mask,
+            decoder_input_ids=step_input,
+            use_cache=True,
+            **cache,
+        )
+        return
+    assert state.next_pos is not None
+    state.mask = torch.cat([state.mask, state.mask.new_ones((len(step_input), 1))], dim=-1)
+    state.out = model(
+        input_ids=step_input,
+        attention_mask=state.mask,
+        position_ids=state.next_pos[:, None],
+        use_cache=True,
+        **cache,
+    )
+    state.next_pos = state.next_pos + 1
 
 
 @torch.inference_mode()
@@ -131,77 +273,55 @@ def sample_batch(
     eos_ids: frozenset[int],
     decoder_start_id: int | None = None,
     generator: torch.Generator | None = None,
-    stop_check: StopCheck | None = None,
+    stops: StopDetector | None = None,
 ) -> list[RawGeneration]:
-    """Generate one continuation per prompt (at most ``gen.max_new_tokens`` tokens each)."""
-    device = next(model.parameters()).device
-    batch = len(prompts)
-    cache_kw = cache_keyword(model)
-    if is_seq2seq:
-        if decoder_start_id is None:
-            raise ValueError("an encoder-decoder model needs decoder_start_token_id in its config")
-        enc_ids, enc_mask = right_pad(prompts, pad_id, device)
-        encoder_outputs = model.get_encoder()(input_ids=enc_ids, attention_mask=enc_mask)  # type: ignore[operator]
-        step_input = torch.full((batch, 1), decoder_start_id, dtype=torch.long, device=device)
-        out = model(
-            encoder_outputs=encoder_outputs,
-            attention_mask=enc_mask,
-            decoder_input_ids=step_input,
-            use_cache=True,
-        )
-    else:
-        if any(len(p) == 0 for p in prompts):
-            raise ValueError("a causal model needs at least one prompt token (e.g. BOS)")
-        ids, mask = left_pad(prompts, pad_id, device)
-        pos = position_ids(mask)
-        extra = {"logits_to_keep": 1} if accepts(model, "logits_to_keep") else {}
-        out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **extra)
-        next_pos = pos[:, -1] + 1
+    """Generate one continuation per prompt (at most ``gen.max_new_tokens`` tokens each).
 
-    tokens_out: list[list[int]] = [[] for _ in range(batch)]
-    logps_out: list[list[float]] = [[] for _ in range(batch)]
-    finished = [False] * batch
-    hit_eos = [False] * batch
-    for step in range(gen.max_new_tokens):
-        tokens, logps = pick(out.logits[:, -1, :], gen, generator)
-        tok_list, lp_list = tokens.tolist(), logps.tolist()
-        for b in range(batch):
-            if finished[b]:
-                continue
-            tokens_out[b].append(tok_list[b])
-            logps_out[b].append(lp_list[b])
-            if tok_list[b] in eos_ids:
-                finished[b] = hit_eos[b] = True
-            elif stop_check is not None and stop_check(b, tokens_out[b]):
-                finished[b] = True
-        if all(finished) or step == gen.max_new_tokens - 1:
+    Per step the only host work is one ``all finished`` check, plus one ``tolist`` of the step's
+    ids when stop strings are watched: ids, log-probs, EOS and lengths stay in preallocated
+    tensors and are converted once at the end."""
+    device = next(model.parameters()).device
+    batch, steps = len(prompts), gen.max_new_tokens
+    cache_kw = cache_keyword(model)
+    state = _prefill(
+        model, prompts, is_seq2seq=is_seq2seq, pad_id=pad_id, decoder_start_id=decoder_start_id
+    )
+    eos = torch.tensor(sorted(eos_ids), dtype=torch.long, device=device)
+    ids = torch.full((batch, steps), pad_id, dtype=torch.long, device=device)
+    logps = torch.zeros((batch, steps), dtype=torch.float32, device=device)
+    lengths = torch.zeros(batch, dtype=torch.long, device=device)
+    finished = torch.zeros(batch, dtype=torch.bool, device=device)
+    hit_eos = torch.zeros(batch, dtype=torch.bool, device=device)
+    nucleus = Nucleus(gen.top_p, gen.top_k) if gen.do_sample else None
+    for step in range(steps):
+        tokens, lp = pick(state.out.logits[:, -1, :], gen, generator, nucleus)
+        active = ~finished
+        ids[:, step] = tokens.masked_fill(finished, pad_id)
+        logps[:, step] = lp.masked_fill(finished, 0.0)
+        lengths += active.long()
+        ended = active & torch.isin(tokens, eos)
+        hit_eos |= ended
+        finished |= ended
+        if stops is not None:
+            stopped = stops.feed(tokens.tolist(), active.tolist())
+            if stopped:
+                finished[torch.tensor(stopped, device=device)] = True
+        if step == steps - 1 or bool(finished.all()):
             break
-        step_input = tokens.masked_fill(torch.tensor(finished, device=device), pad_id)[:, None]
-        if is_seq2seq:
-            out = model(
-                encoder_outputs=encoder_outputs,
-                attention_mask=enc_mask,
-                decoder_input_ids=step_input,
-                use_cache=True,
-                **{cache_kw: output_cache(out)},
-            )
-        else:
-            mask = torch.cat([mask, mask.new_ones((batch, 1))], dim=-1)
-            out = model(
-                input_ids=step_input,
-                attention_mask=mask,
-                position_ids=next_pos[:, None],
-                use_cache=True,
-                **{cache_kw: output_cache(out)},
-            )
-            next_pos = next_pos + 1
+        _decode_step(model, state, tokens.masked_fill(finished, pad_id)[:, None], cache_kw)
     return [
-        RawGeneration(t, lp, e) for t, lp, e in zip(tokens_out, logps_out, hit_eos, strict=True)
+        RawGeneration(row[:n], lp_row[:n], e)
+        for row, lp_row, n, e in zip(
+            ids.tolist(), logps.tolist(), lengths.tolist(), hit_eos.tolist(), strict=True
+        )
     ]
 
 
 __all__ = [
+    "TOP_P_CANDIDATES",
+    "Nucleus",
     "RawGeneration",
+    "StopDetector",
     "accepts",
     "cache_keyword",
     "left_pad",
@@ -209,5 +329,6 @@ __all__ = [
     "position_ids",
     "right_pad",
     "sample_batch",
+    "top_k_filter",
     "top_p_filter",
 ]
