@@ -43,6 +43,10 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER = 
 SECCOMP_MODE_FILTER = 2
 O_PATH = getattr(os, "O_PATH", 0o10000000)
 SETUP_FAILED = 71  # exit status of a child whose isolation could not be applied
+# The header a sandboxed child sends on its channel once its isolation is complete and before any
+# program code runs. Only a child that dies or goes silent *before* this frame is a sandbox
+# failure; every later exit status or signal (71 included) is the program's (issue 17).
+SETUP_DONE = {"op": "setup_done"}
 
 
 def _check(ret: int, what: str) -> int:

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rltf.execution.isolation import SETUP_FAILED
 from rltf.feedback.categories import SIGNAL, TIMEOUT, categorize, count_lines
 from rltf.records import ErrorInfo, TestOutcome, TestResult, Verdict
 
@@ -59,13 +58,14 @@ def timeout(program: str, message: str) -> ErrorInfo:
 
 
 def crash(program: str, status: int | None, killed_by_us: bool) -> tuple[TestOutcome, ErrorInfo]:
-    """The child died (or stopped talking) before answering."""
+    """The child died (or stopped talking) before answering, *after* it confirmed its setup
+    (worker.Child): whatever its status, the program did it, so no status maps to
+    ``sandbox_error`` (an exit status of 71, the sandbox's own SETUP_FAILED, included: issue 17).
+    Only ``None`` does: the zygote did not reap the child, which no program can cause."""
     if status is None:
         return "sandbox_error", error(program, "SandboxError", "the sandbox was lost", None)
     if os.WIFEXITED(status):
         code = os.WEXITSTATUS(status)
-        if code == SETUP_FAILED:
-            return "sandbox_error", error(program, "SandboxError", "isolation setup failed", None)
         return "runtime_error", error(
             program, "SystemExit", f"the process exited with status {code} during the test", None
         )

@@ -18,11 +18,22 @@ from typing import TYPE_CHECKING, Any
 
 from rltf.execution.codec import ChannelClosed, ChannelTimeout, Conn, FdConn, ProtocolError
 from rltf.execution.config import ExecutionConfig
+from rltf.execution.isolation import SETUP_DONE
 
 if TYPE_CHECKING:
     from rltf.records import Problem
 
 PROBLEM_CACHE = 256
+# How long a fresh child may take to confirm its setup, independent of the program's own limits
+# (its budget may be nearly spent when a crashed child is replaced): a late confirmation only
+# shortens the test, which then times out on the program's clock; no confirmation at all is a
+# sandbox failure, which the program cannot cause because none of its code has run yet.
+SETUP_SECONDS = 10.0
+
+
+class SetupFailed(Exception):
+    """A sandboxed child died, went silent or sent something other than ``SETUP_DONE`` before
+    confirming its setup. No program code had run: the infrastructure failed."""
 
 
 class ZygoteLink:
@@ -98,12 +109,37 @@ class Child:
         self.fd = zygote.spawn(program, cpu_seconds)
         self.conn = Conn(self.fd)
         self.finished = False
+        self.confirmed = False
 
     def request(
         self, header: dict[str, Any], payload: bytes, deadline: float, max_payload: int
     ) -> tuple[dict[str, Any], bytes]:
+        """One command and its reply. The first also waits for the setup confirmation (raising
+        :class:`SetupFailed`); every later failure is a channel error the judge blames on the
+        program."""
+        if not self.confirmed:
+            self._await_setup(max(deadline, time.monotonic() + SETUP_SECONDS))
         self.conn.send(header, payload, deadline)
         return self.conn.recv(deadline, max_payload=max_payload, max_header=1 << 16)
+
+    def _await_setup(self, deadline: float) -> None:
+        """Read the child's first frame, sent by the zygote code after the last isolation step
+        and before the harness reads a command: the program cannot have written it."""
+        try:
+            header, payload = self.conn.recv(deadline, max_payload=0, max_header=256)
+        except ChannelClosed:
+            status = self.finish(wait=True)
+            raise SetupFailed(f"the sandbox setup failed ({describe_status(status)})") from None
+        except ChannelTimeout:
+            self.finish(wait=False)
+            raise SetupFailed(f"the sandbox setup took over {SETUP_SECONDS:g} s") from None
+        except ProtocolError as e:
+            self.finish(wait=False)
+            raise SetupFailed(f"the sandbox sent a malformed setup confirmation: {e}") from None
+        if header != SETUP_DONE or payload:
+            self.finish(wait=False)
+            raise SetupFailed(f"the sandbox sent {header!r} instead of its setup confirmation")
+        self.confirmed = True
 
     def finish(self, wait: bool) -> int | None:
         """Kill everything the program started. With ``wait``, return the child's wait status
@@ -113,6 +149,20 @@ class Child:
             os.close(self.fd)
             self.zygote.finish()
         return self.zygote.settle() if wait else None
+
+
+def describe_status(status: int | None) -> str:
+    """A wait status in words, for error messages."""
+    if status is None:
+        return "exit status unknown"
+    if os.WIFEXITED(status):
+        return f"exit status {os.WEXITSTATUS(status)}"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(sig).name}"
+        return f"killed by signal {sig}"
+    return f"wait status {status}"
 
 
 class Worker:

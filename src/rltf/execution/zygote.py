@@ -120,6 +120,10 @@ def run_child(sock_fd: int, program: str, workdir: str, cpu_seconds: float, plan
         if plan.seccomp is not None:
             plan.seccomp.install()
         harness = Harness(sock_fd, program, out_fd, err_fd, plan.cfg.max_output_bytes)
+        # The last step of the setup, before the first command (hence before any program code)
+        # is read: the worker waits for this frame, so an exit status (71 included), a signal
+        # or garbage after it can only be the program's, never "the sandbox failed".
+        Conn(sock_fd).send(isolation.SETUP_DONE)
     except BaseException:
         os._exit(SETUP_FAILED)
     try:
