@@ -100,7 +100,9 @@ def test_generation_logprobs_equal_learner_logprobs_with_left_padding(policy):
         )
     with torch.no_grad():  # at temperature 1 they differ: the temperature really is applied
         raw = policy.token_logprobs(prompts, tokens)
-    assert max(float((a - b.detach()).abs().max()) for a, b in zip(raw, learner)) > 1e-3
+    assert (
+        max(float((a - b.detach()).abs().max()) for a, b in zip(raw, learner, strict=True)) > 1e-3
+    )
     # differentiable: a loss on them reaches the weights
     sum(lp.sum() for lp in learner).backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in policy.model.parameters())
