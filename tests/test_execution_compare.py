@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections import Counter, OrderedDict, defaultdict, deque, namedtuple
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rltf.execution.codec import NotPlain, ProtocolError, decode, encode
+from rltf.execution.codec import MatchValue, NotPlain, ProtocolError, decode, encode
 from rltf.execution.compare import call_equal, stdio_equal, values_equal
 
 
@@ -126,7 +130,40 @@ class Rigged(int):
     __hash__ = int.__hash__
 
 
-@pytest.mark.parametrize("value", [Rigged(1), object(), b"bytes", [1, Rigged(2)], {1: object()}])
+class RiggedCounter(Counter):  # a subclass of a tagged stdlib type stays non-plain
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class RiggedBytes(bytes):
+    pass
+
+
+Point = namedtuple("Point", "x y")
+
+
+class RiggedPoint(Point):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = tuple.__hash__
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Rigged(1),
+        object(),
+        RiggedBytes(b"bytes"),
+        [1, Rigged(2)],
+        {1: object()},
+        RiggedCounter("ab"),
+        RiggedPoint(1, 2),
+        deque([Rigged(1)]),
+    ],
+)
 def test_codec_refuses_non_plain(value: object) -> None:
     with pytest.raises(NotPlain):
         encode(value)
@@ -159,3 +196,71 @@ def test_decode_rejects_forged_values(forged: bytes) -> None:
 def test_decode_only_builds_plain_types() -> None:
     value = decode(json.dumps({"t": "tuple", "v": [1, {"t": "frozenset", "v": [2]}]}).encode())
     assert value == (1, frozenset({2}))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Counter("abracadabra"),
+        OrderedDict([("b", 1), ("a", (2, 3))]),
+        defaultdict(list, {1: [2]}),
+        deque([1, (2, 3)]),
+        Point(1, [2]),
+        Decimal("1.10"),
+        Fraction(-7, 3),
+        complex(-2, 2.4492935982947064e-16),
+        b"\x00\xffab",
+        bytearray(b"xy"),
+        range(1, 10, 3),
+        [Counter(a=1), {"k": deque()}],
+    ],
+)
+def test_codec_stdlib_values_round_trip_with_python_equality(value: object) -> None:
+    back = decode(encode(value))
+    assert back == value
+    assert type(back).__name__ == type(value).__name__
+
+
+def test_decoded_stdlib_values_keep_python_semantics() -> None:
+    # OrderedDict vs OrderedDict is order-sensitive; vs a dict it is not (Python's rule)
+    od = decode(encode(OrderedDict([("a", 1), ("b", 2)])))
+    assert od != OrderedDict([("b", 2), ("a", 1)]) and od == {"b": 2, "a": 1}
+    assert decode(encode(deque([1, 2]))) != [1, 2]  # a deque never equals a list
+    assert decode(encode(Point(1, 2))) == (1, 2)  # a namedtuple equals a tuple
+    assert decode(encode(Point(1, 2))).x == 1  # and keeps its fields
+    assert decode(encode(Counter("aab"))) == {"a": 2, "b": 1}
+    assert decode(encode(defaultdict(int, {1: 2}))) == {1: 2}
+    assert decode(encode(Decimal("0.1"))) != 0.1 and decode(encode(Fraction(1, 2))) == 0.5
+
+
+def test_match_values_are_true_and_keep_their_groups() -> None:
+    m = re.search(r"(\d+)-(x)?", "ab 12-")
+    back = decode(encode(m))
+    assert isinstance(back, MatchValue) and bool(back)
+    assert back.group() == "12-" and back.group(1) == "12" and back.groups() == ("12", None)
+    assert back.span() == m.span() and back.start() == 3 and back[1] == "12"
+    assert back != decode(encode(m))  # matches compare by identity, as re.Match does
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        b'{"t": "Counter", "v": [[[1], 2]]}',  # unhashable key
+        b'{"t": "Counter", "v": [1]}',
+        b'{"t": "Decimal", "v": ["not a number"]}',
+        b'{"t": "Fraction", "v": [1, 0]}',
+        b'{"t": "Fraction", "v": [1.5, 2]}',
+        b'{"t": "complex", "v": ["1", 2]}',
+        b'{"t": "bytes", "v": ["zz"]}',
+        b'{"t": "range", "v": [0, 1]}',
+        b'{"t": "range", "v": [0, 1, 0]}',
+        b'{"t": "namedtuple", "v": ["P", ["x", "import"], [1, 2]]}',
+        b'{"t": "namedtuple", "v": ["P", ["x"], [1, 2]]}',
+        b'{"t": "match", "v": [[], [0, 1]]}',
+        b'{"t": "match", "v": [["a"], [0]]}',
+        b'{"t": "ref", "v": 1}',  # a reference where none is expected
+    ],
+)
+def test_decode_rejects_forged_stdlib_values(forged: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        decode(forged)

@@ -72,9 +72,10 @@ def stdio_equal(output: str, expected: str) -> bool:
 
 
 def _delist(value: Any) -> Any:
-    """Tuples become lists, recursively (JSON ground truth has no tuples)."""
+    """Tuples (namedtuples too: decoded ones are the trusted process's own classes) become lists,
+    recursively (JSON ground truth has no tuples)."""
     t = type(value)
-    if t is tuple or t is list:
+    if isinstance(value, tuple) or t is list:
         return [_delist(v) for v in value]
     if t is dict:
         return {k: _delist(v) for k, v in value.items()}
