@@ -19,7 +19,7 @@ import signal
 import socket
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -105,9 +105,11 @@ def _judge(pool: ExecutionPool, site: str, acts: list[str]) -> list[Verdict]:
     return pool.run_batch([(PROBLEMS[kind], p) for p in programs])
 
 
-def _bad(acts: list[str], verdicts: list[Verdict], ok: Any) -> list[tuple[str, str, str]]:
+def _bad(
+    acts: list[str], verdicts: list[Verdict], ok: Callable[[Verdict, str], bool]
+) -> list[tuple[str, str, str]]:
     """The cases whose verdict ``ok`` rejects, with what they got (for one readable failure)."""
-    out = []
+    out: list[tuple[str, str, str]] = []
     for act, v in zip(acts, verdicts, strict=True):
         message = v.error.message if v.error is not None else ""
         if not ok(v, message):
