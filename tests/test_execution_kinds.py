@@ -238,3 +238,118 @@ def test_program_assertion_error_is_a_runtime_error(pool: ExecutionPool) -> None
     )
     assert v.outcome == "runtime_error"
     assert v.error is not None and (v.error.type, v.error.line) == ("AssertionError", 2)
+
+
+# -- benchmark fidelity: the APPS import header, MBPP's program-side setup, stdlib values --------
+
+HEADER = "from typing import List\nfrom collections import Counter\nfrom heapq import *\n"
+
+
+def with_header(problem: Problem, header: str = HEADER) -> Problem:
+    return Problem(problem.id, "", problem.tests, meta={"program_header": header})
+
+
+def test_apps_header_defines_its_names_and_keeps_program_lines(pool: ExecutionPool) -> None:
+    program = (
+        "def f(xs: List[int]) -> int:\n    return max(Counter(xs).values())\nprint(f([1, 1, 2]))"
+    )
+    problem = stdio(("", "2\n"))
+    assert run(pool, with_header(problem), program).outcome == "passed"
+    bare = run(pool, problem, program)  # the same program without the header: List is undefined
+    assert (bare.outcome, bare.error and bare.error.type) == ("runtime_error", "NameError")
+    # a NameError on the program's line 3 is reported on line 3 with the header on (the fine
+    # reward locates tokens by it), in stdio and call problems alike
+    crash = "import sys\nxs = [1]\nprint(undefined_name)\n"
+    v = run(pool, with_header(problem), crash)
+    assert v.error is not None and (v.error.type, v.error.line) == ("NameError", 3)
+    fn = "def g(x):\n    h = []\n    heappush(h, x)\n    return missing(h)\n"
+    v = run(pool, with_header(call("g", ([1], [1]))), fn)
+    assert v.error is not None and (v.error.type, v.error.line) == ("NameError", 4)
+    assert run(pool, with_header(call("g", ([2], [2]))), fn.replace("missing", "list")).passed
+
+
+def test_apps_header_switched_off_by_the_execution_config() -> None:
+    program = "print(sqrt(4))"
+    problem = with_header(stdio(("", "2.0\n")), "from math import sqrt\n")
+    with ExecutionPool(workers=1, config=ExecutionConfig(program_header=False)) as bare:
+        v = run(bare, problem, program)
+    assert v.outcome == "runtime_error" and v.error is not None and v.error.type == "NameError"
+
+
+def mbpp(*lines: str, program_setup: str) -> Problem:
+    tests = {"type": "assert", "asserts": list(lines), "program_setup": program_setup}
+    return Problem.from_dict({"id": "m", "prompt": "", "tests": tests})
+
+
+NODE = "class Node:\n    def __init__(self, v):\n        self.v, self.left = v, None\n"
+
+
+def test_mbpp_setup_runs_after_the_program_in_its_namespace(pool: ExecutionPool) -> None:
+    # test_setup_code builds the program's own class (mbpp/927); test_imports serve the program
+    problem = mbpp(
+        "assert depth(root) == 2",
+        "assert math.isclose(area(1), 3.14159, rel_tol=1e-3)",
+        program_setup="import math\nroot = Node(1)\nroot.left = Node(2)\n",
+    )
+    program = NODE + (
+        "def depth(n):\n    return 0 if n is None else 1 + depth(n.left)\n"
+        "def area(r):\n    return math.pi * r * r\n"  # math only from test_imports
+    )
+    assert run(pool, problem, program).outcome == "passed"
+    wrong = run(pool, problem, program.replace("1 + depth", "2 + depth"))
+    assert [t.outcome for t in wrong.tests] == ["failed", "passed"]
+    # a program without the class the setup needs fails as a program, never as a sandbox error
+    v = run(pool, problem, "def depth(n):\n    return 2\n")
+    assert v.outcome == "runtime_error" and v.error is not None and v.error.type == "NameError"
+
+
+@pytest.mark.parametrize(
+    ("program", "test"),
+    [
+        (
+            "from collections import Counter\ndef f(s): return Counter(s)",
+            "assert f('aab') == {'a': 2, 'b': 1}",
+        ),
+        (
+            "from collections import defaultdict\ndef f(s):\n    d = defaultdict(int)\n    d[s] += 1\n    return d",
+            "assert f('x') == {'x': 1}",
+        ),
+        (
+            "import cmath\ndef f(s): return (cmath.polar(complex(3, 4)), complex(s, 0))",
+            "assert f(2) == ((5.0, 0.9272952180016122), (2+0j))",
+        ),
+        (
+            "from collections import namedtuple\nP = namedtuple('P', 'a b')\ndef f(s): return P(s, s)",
+            "assert f(1) == (1, 1) and f(1).a == 1",
+        ),
+        (
+            "from collections import deque\ndef f(s): return deque([s])",
+            "assert f(1) == deque([1]) and f(1) != [1]",
+        ),
+        (
+            "from decimal import Decimal\ndef f(s): return Decimal(s)",
+            "assert f('1.5') == Decimal('1.5')",
+        ),
+        (
+            "from fractions import Fraction\ndef f(s): return Fraction(s, 3)",
+            "assert f(1) == Fraction(1, 3)",
+        ),
+        ("def f(s): return s.encode()", "assert f('ab') == b'ab'"),
+        (
+            "import re\ndef f(s): return re.search('a+', s)",
+            "assert f('xaa') and f('xaa').group() == 'aa' and not f('x')",
+        ),
+    ],
+)
+def test_stdlib_values_are_compared_with_python_semantics(
+    pool: ExecutionPool, program: str, test: str
+) -> None:
+    setup = "from collections import deque\nfrom decimal import Decimal\nfrom fractions import Fraction\n"
+    v = run(pool, asserts(test, setup=setup), program)
+    assert v.outcome == "passed", v.tests[0].reason
+
+
+def test_program_class_instances_travel_as_references(pool: ExecutionPool) -> None:
+    # mbpp/601: the test builds instances of the program's class and passes them back
+    program = "class Pair:\n    def __init__(s, a, b): s.a, s.b = a, b\ndef total(ps): return sum(p.a + p.b for p in ps)"
+    assert run(pool, asserts("assert total([Pair(1, 2), Pair(3, 4)]) == 10"), program).passed

@@ -9,7 +9,7 @@ import pytest
 
 from rltf.records import CallCase, CallTests, RecordError, StdioCase, StdioTests
 from rltf.tasks import load_dataset
-from rltf.tasks.formats.apps import apps_tests
+from rltf.tasks.formats.apps import APPS_HEADER, apps_tests
 
 FIX = Path(__file__).parent / "fixtures" / "tasks"
 
@@ -24,7 +24,12 @@ def test_directory_layout_all_splits(caplog: pytest.LogCaptureFixture) -> None:
 
     stdio = by_id["apps/train/0000"]
     assert stdio.difficulty == "introductory"
-    assert stdio.meta == {"source": "apps", "split": "train", "url": "https://example.org/0"}
+    assert stdio.meta == {
+        "source": "apps",
+        "split": "train",
+        "url": "https://example.org/0",
+        "program_header": APPS_HEADER,
+    }
     assert stdio.tests == StdioTests((StdioCase("1 2\n", "3\n"), StdioCase("3 4\n", "7")))
     assert stdio.solutions == ("a, b = map(int, input().split())\nprint(a + b)\n",)
 

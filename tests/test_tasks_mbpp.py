@@ -20,7 +20,7 @@ def test_full_variant_fields() -> None:
     assert sorted(problems) == ["mbpp/11", "mbpp/12", "mbpp/2", "mbpp/520", "mbpp/601"]
     p = problems["mbpp/12"]
     assert isinstance(p.tests, AssertTests)
-    assert p.tests.setup == "import math\n"
+    assert p.tests.program_setup == "import math\n"
     assert p.tests.asserts[0] == "assert circle_area(1) == 3.14"
     assert p.solutions[0].startswith("import math\n")
     assert p.meta == {"source": "mbpp", "task_id": 12, "split": "test", "fn_name": "circle_area"}
@@ -65,8 +65,8 @@ def test_sanitized_variant_json_array() -> None:
     problems = load_dataset(f"mbpp:{FIX / 'mbpp_sanitized.json'}")
     assert [p.id for p in problems] == ["mbpp/12", "mbpp/602"]
     assert problems[0].prompt.startswith("Write a function to compute the area")
-    assert problems[0].tests.setup == "import math\n"  # type: ignore[union-attr]
-    assert problems[1].tests.setup == ""  # type: ignore[union-attr]
+    assert problems[0].tests.program_setup == "import math\n"  # type: ignore[union-attr]
+    assert problems[1].tests.program_setup == ""  # type: ignore[union-attr]
     assert [p.id for p in load_dataset(f"mbpp:{FIX / 'mbpp_sanitized.json'}:train")] == ["mbpp/602"]
 
 

@@ -34,6 +34,9 @@ class ExecutionConfig:
     landlock: bool = True
     # Grace for a worker beyond timeout_per_program before the pool declares it hung.
     worker_grace: float = 30.0
+    # Run the import header a problem declares (``meta["program_header"]``: the APPS loaders set
+    # the one every APPS harness prepends) before its programs. False: programs run bare.
+    program_header: bool = True
 
     def validate(self) -> None:
         if self.timeout_per_test <= 0 or self.timeout_per_program <= 0:

@@ -29,6 +29,8 @@ from rltf.execution.codec import (
 )
 
 PROGRAM_FILE = "<program>"
+PRELUDE_FILE = "<prelude>"  # the dataset's import header (APPS), run before the program
+SETUP_FILE = "<program setup>"  # MBPP test_imports / test_setup_code, run after the program
 MAX_ITEMS = 1_000_000  # longest sequence materialised for the worker's ``iter``
 Reply = tuple[dict[str, Any], bytes]
 
@@ -62,6 +64,7 @@ class Harness:
         self.program = program
         self.out_fd, self.err_fd, self.out_cap = out_fd, err_fd, out_cap
         self.code: types.CodeType | None = None
+        self.prelude: types.CodeType | None = None
         self.module: types.ModuleType | None = None
         self.handles: dict[int, Any] = {}
         self.ops = {
@@ -165,15 +168,28 @@ class Harness:
     # -- operations -----------------------------------------------------------------------
 
     def op_compile(self, header: dict[str, Any], payload: bytes) -> Reply:
+        """Compile the program (and the dataset's ``prelude``, if any) separately, so the
+        program's line numbers stay its own while running in the prelude's namespace, as if the
+        header were prepended (the APPS harnesses prepend it as text)."""
+        prelude = header.get("prelude")
+        if type(prelude) is str and prelude:
+            self.prelude = compile(prelude, PRELUDE_FILE, "exec", dont_inherit=True)
         try:
             self.code = compile(self.program, PROGRAM_FILE, "exec", dont_inherit=True)
         except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as e:
             return {"compile_error": error_info(e, compiling=True)}, b""
         return {"ok": 1}, b""
 
+    def _run_program(self, namespace: dict[str, Any]) -> None:
+        if self.prelude is not None:
+            exec(self.prelude, namespace)
+        assert self.code is not None
+        exec(self.code, namespace)
+
     def op_load(self, header: dict[str, Any], payload: bytes) -> Reply:
-        """Run the program's top level as a module (not ``__main__``, as APPS and HumanEval do)
-        and describe the requested global names."""
+        """Run the program's top level as a module (not ``__main__``, as APPS and HumanEval do),
+        then the problem's ``setup`` in the same namespace (MBPP), and describe the requested
+        global names. A failure in the setup is the program's (it defines what setup uses)."""
         if self.code is None:
             reply = self.op_compile(header, payload)
             if self.code is None:
@@ -184,8 +200,11 @@ class Harness:
         self.module = module = types.ModuleType(name)
         module.__dict__["__builtins__"] = builtins
         sys.modules[name] = module
+        setup = header.get("setup")
         try:
-            exec(self.code, module.__dict__)
+            self._run_program(module.__dict__)
+            if type(setup) is str and setup:
+                exec(compile(setup, SETUP_FILE, "exec", dont_inherit=True), module.__dict__)
         except BaseException as e:
             return {"error": error_info(e)}, b""
         kinds: dict[str, Any] = {}
@@ -210,7 +229,7 @@ class Harness:
         before = set(threading.enumerate())
         status: dict[str, Any] = {"ok": 1}
         try:
-            exec(self.code, module.__dict__)
+            self._run_program(module.__dict__)
         except SystemExit as e:
             if e.code not in (None, 0):
                 status = {"error": error_info(e)}

@@ -62,17 +62,25 @@ class CallTests:
 @dataclass(frozen=True)
 class AssertTests:
     """MBPP / HumanEval problems: ``setup`` code, then each ``assert`` statement in turn.
-    ``entry_point`` names the function that HumanEval's ``check(candidate)`` receives."""
+    ``entry_point`` names the function that HumanEval's ``check(candidate)`` receives.
+
+    ``setup`` is trusted test code run beside the asserts, outside the sandbox (HumanEval's
+    helpers). ``program_setup`` runs *inside* the sandbox, right after the program and in its
+    namespace, as MBPP's harness runs ``test_imports`` / ``test_setup_code`` (concatenated after
+    the program): it may use the program's classes, and what it builds is the program's."""
 
     asserts: tuple[str, ...]
     setup: str = ""
     entry_point: str | None = None
     type: Literal["assert"] = "assert"
+    program_setup: str = ""
 
     def to_dict(self) -> dict[str, JSON]:
         d: dict[str, JSON] = {"type": "assert", "asserts": list(self.asserts)}
         if self.setup:
             d["setup"] = self.setup
+        if self.program_setup:
+            d["program_setup"] = self.program_setup
         if self.entry_point is not None:
             d["entry_point"] = self.entry_point
         return d
@@ -124,13 +132,15 @@ def tests_from_dict(d: Any, where: str = "") -> Tests:
             raise RecordError(where, "tests.cases", "no test cases")
         return CallTests(fn_name, tuple(calls))
     if kind == "assert":
-        _reject_unknown(d, {"type", "asserts", "setup", "entry_point"}, where, "tests.")
+        allowed = {"type", "asserts", "setup", "program_setup", "entry_point"}
+        _reject_unknown(d, allowed, where, "tests.")
         asserts = _str_list(d, "asserts", where)
         if not asserts:
             raise RecordError(where, "tests.asserts", "no asserts")
         setup = _optional(d, "setup", str, where, "")
         entry = _optional(d, "entry_point", str, where, None)
-        return AssertTests(asserts, setup, entry)
+        program_setup = _optional(d, "program_setup", str, where, "")
+        return AssertTests(asserts, setup, entry, program_setup=program_setup)
     raise RecordError(
         where, "tests.type", f"unknown test type {kind!r} (expected stdio, call or assert)"
     )

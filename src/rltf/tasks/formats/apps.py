@@ -22,6 +22,16 @@ evals dataset text). ``input_output`` holds ``inputs``/``outputs`` and, for call
 
 Problems without tests (no or empty ``input_output``, which APPS has in its train split) are
 counted and excluded, never silently dropped. Ids are ``apps/<split>/<dir name>``.
+
+Import header: every APPS harness (APPS and CodeRL ``testing_util.run_test``, copied by RLTF)
+prepends :data:`APPS_HEADER` to the program, and APPS programs rely on it (``List``, ``Counter``,
+``sqrt``, ``heappush`` used without an import). The loaders record it in
+``Problem.meta["program_header"]`` (``header=False`` leaves it out); the execution engine runs it
+before the program in the program's namespace, compiled separately so that error lines stay in the
+program's own coordinates (``ExecutionConfig.program_header=False`` turns it off for a run).
+Intended differences from that harness: it wraps a stdin program in a function, so a top-level
+``return`` passes there and is a compile error here; and ``from __future__`` imports work here
+(prepended text makes them a SyntaxError there).
 """
 
 from __future__ import annotations
@@ -37,21 +47,38 @@ from rltf.tasks.formats._io import Excluded, InvalidRow, LoadReport, collect, it
 APPS_SPLITS = frozenset({"train", "test"})
 NO_TESTS = "no tests (input_output missing or empty)"
 SPLIT_KEY = "__split__"
+# Verbatim from APPS/CodeRL testing_util.run_test (the ``sol = "import sys\n..."`` prefix).
+APPS_HEADER = (
+    "import sys\nimport time\nimport itertools\n"
+    "from itertools import accumulate, product, permutations, combinations\n"
+    "import collections\n"
+    "from collections import Counter, OrderedDict, deque, defaultdict, ChainMap\n"
+    "from functools import lru_cache\nimport math\n"
+    "from math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, log, log2\n"
+    "import fractions\nfrom typing import List, Tuple\nimport numpy as np\nimport random\n"
+    "import heapq\nfrom heapq import *\n"
+)
 
 
 def load_apps(
     path: str | Path,
     *,
     split: str | None = None,
+    header: bool = True,
     skip_invalid: bool = False,
     skipped: list[RecordError] | None = None,
 ) -> list[Problem]:
+    """APPS problems from ``path``; ``header=False`` leaves out :data:`APPS_HEADER`."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
     report = LoadReport(f"apps:{path}" + (f":{split}" if split else ""), skip_invalid, skipped)
     rows = _jsonl_rows(path, split) if path.is_file() else _dir_rows(path, split)
-    return collect(rows, apps_problem, report)
+
+    def convert(row: Any, where: str) -> Problem:
+        return apps_problem(row, where, header=header)
+
+    return collect(rows, convert, report)
 
 
 def _jsonl_rows(path: Path, split: str | None) -> Iterator[tuple[str, Any]]:
@@ -119,7 +146,7 @@ def _read_dir(d: Path) -> dict[str, Any]:
     return row
 
 
-def apps_problem(row: Any, where: str, split: str | None = None) -> Problem:
+def apps_problem(row: Any, where: str, split: str | None = None, *, header: bool = True) -> Problem:
     """Convert one APPS row (export layout; directory rows are read into the same shape)."""
     if not isinstance(row, Mapping):
         raise RecordError(where, "<record>", f"expected a JSON object, got {type(row).__name__}")
@@ -139,6 +166,8 @@ def apps_problem(row: Any, where: str, split: str | None = None) -> Problem:
     if difficulty is not None and not isinstance(difficulty, str):
         raise RecordError(where, "difficulty", "expected str")
     meta: dict[str, Any] = {"source": "apps", "split": split}
+    if header:
+        meta["program_header"] = APPS_HEADER
     if isinstance(row.get("url"), str):
         meta["url"] = row["url"]
     name = f"{pid:04d}" if isinstance(pid, int) else pid

@@ -3,8 +3,11 @@
 * full (``mbpp.jsonl``): ``task_id, text, code, test_list, test_setup_code, challenge_test_list``;
 * sanitized (``sanitized-mbpp.json(l)``): ``task_id, prompt, code, test_list, test_imports``.
 
-Tests are the ``test_list`` asserts (``AssertTests``), ``test_setup_code`` / ``test_imports`` as
-setup. ``challenge_test_list`` (harder hidden asserts of the full variant) is kept in
+Tests are the ``test_list`` asserts (``AssertTests``). ``test_imports`` (sanitized) and
+``test_setup_code`` (full) become ``AssertTests.program_setup``: the official harness runs
+``program + setup + asserts`` as one script, so that code runs in the sandbox *after* the program,
+in its namespace — a solution may rely on ``test_imports`` (11 sanitized solutions use ``math``
+without importing it) and a setup may build the program's classes (mbpp/927 builds ``Node``s). ``challenge_test_list`` (harder hidden asserts of the full variant) is kept in
 ``Problem.meta`` and added to the tests only with ``include_challenge=True``.
 
 Splits follow the task ids of the MBPP release (the paper's and the official repo's split):
@@ -113,7 +116,7 @@ def mbpp_problem(row: Any, where: str, *, include_challenge: bool = False) -> Pr
         prompt=text,
         tests=AssertTests(
             asserts=tests + (challenge if include_challenge else ()),
-            setup=setup.strip() + "\n" if setup.strip() else "",
+            program_setup=setup.strip() + "\n" if setup.strip() else "",
         ),
         solutions=(code,) if code else (),
         meta=meta,
