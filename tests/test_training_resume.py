@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 PROBLEMS = Path(__file__).parent / "fixtures" / "training" / "problems.jsonl"
+KILL_SEED = 17  # default seed of the kill moment; override with RLTF_KILL_SEED
 
 
 def write_config(tmp_path: Path, name: str) -> Path:
@@ -100,14 +101,20 @@ def test_sigkill_and_resume_is_bit_identical(tmp_path):
         t_first = time.monotonic()
         wait_for_checkpoint_after(first)
         period = time.monotonic() - t_first
-        delay = random.uniform(0.0, period)
+        # Seeded, so that a failing kill moment can be replayed: RLTF_KILL_SEED=N reruns it
+        # (the moment is the same fraction of the period, which this machine measures).
+        seed = int(os.environ.get("RLTF_KILL_SEED", str(KILL_SEED)))
+        fraction = random.Random(seed).random()
+        delay = fraction * period
+        print(f"kill seed {seed}: {fraction:.3f} of the {period:.2f} s checkpoint period")
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    assert proc.returncode == -signal.SIGKILL, stderr.read_text()[-3000:]
+    replay = f"(replay with RLTF_KILL_SEED={seed})"
+    assert proc.returncode == -signal.SIGKILL, f"{replay} " + stderr.read_text()[-3000:]
     at = last_checkpoint(tmp_path / "killed").name
-    assert at != "ckpt-00000016", "finished before the kill"
-    print(f"killed {delay:.2f} s after the second checkpoint; newest complete: {at}")
+    assert at != "ckpt-00000016", f"finished before the kill {replay}"
+    print(f"killed {delay:.2f} s after the second checkpoint; newest complete: {at} {replay}")
 
     run(killed)  # the same command resumes from the newest complete checkpoint
 
@@ -115,5 +122,5 @@ def test_sigkill_and_resume_is_bit_identical(tmp_path):
     b = load_file(str(last_checkpoint(tmp_path / "killed") / "model.safetensors"))
     assert last_checkpoint(tmp_path / "killed").name == "ckpt-00000016"
     assert a.keys() == b.keys()
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert losses(tmp_path / "killed") == losses(tmp_path / "reference")
+    assert all(torch.equal(a[k], b[k]) for k in a), replay
+    assert losses(tmp_path / "killed") == losses(tmp_path / "reference"), replay
