@@ -102,9 +102,9 @@ def warm_start(args: argparse.Namespace) -> Path:
     preset = PRESETS[args.preset]
     merged = deep_merge(preset.sft, {"run_dir": str(run_dir), "seed": 0, **data_overrides(args)})
     final = run_dir / "final"
-    if not (final / "config.json").is_file():
-        if run_sft(from_dict(SFTConfig, merged, "ablation warm start"), resume=True) != 0:
-            sys.exit("ablation: the warm start was interrupted")
+    cfg = from_dict(SFTConfig, merged, "ablation warm start")
+    if not (final / "config.json").is_file() and run_sft(cfg, resume=True) != 0:
+        sys.exit("ablation: the warm start was interrupted")
     return final
 
 
