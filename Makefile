@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 EXTRAS := dev,lora,ray,hf,pretrained,sandbox,trl,verl
 
-.PHONY: demo test test-fast lint format bench clean install
+.PHONY: demo test test-fast lint format bench clean install mutate
 
 install: $(STAMP)
 
@@ -42,5 +42,14 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/execution.py
 
+# Mutation testing (docs/testing.md): mutmut mutates copies of the learning-math modules under
+# mutants/ and runs the fast unit tests against each mutant; configured in pyproject.toml
+# [tool.mutmut]. Not part of `make test`: it takes minutes. Results are cached in mutants/
+# (delete it for a fresh run); `mutmut show <name>` prints a surviving mutant's diff.
+MUTATE_CHILDREN ?= 2
+mutate: $(STAMP)
+	nice -n 19 $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist mutants src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
