@@ -25,7 +25,7 @@ def support_of_nucleus(nucleus: Nucleus, scaled: torch.Tensor, draws: int) -> to
     seen = torch.zeros_like(scaled, dtype=torch.bool)
     gen = torch.Generator().manual_seed(0)
     for _ in range(draws):
-        tok = nucleus.sample(scaled, gen)
+        tok = nucleus.sample(torch.log_softmax(scaled, -1), gen)
         seen[torch.arange(len(tok)), tok] = True
     return seen
 
@@ -61,7 +61,8 @@ def test_prefilter_draws_follow_the_renormalised_nucleus():
     """Empirical frequencies match the full-sort distribution (chi-square-free: 4 tokens)."""
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.04, 0.01] + [1e-6] * 95]))
     scaled = logits.repeat(20000, 1)
-    tokens = Nucleus(0.9, candidates=8).sample(scaled, torch.Generator().manual_seed(1))
+    logp = torch.log_softmax(scaled, -1)
+    tokens = Nucleus(0.9, candidates=8).sample(logp, torch.Generator().manual_seed(1))
     freq = torch.bincount(tokens, minlength=100).float() / len(tokens)
     expected = torch.softmax(top_p_filter(scaled[:1], 0.9), -1)[0]
     assert set(tokens.unique().tolist()) == {0, 1, 2}

@@ -7,6 +7,13 @@ as in TRL and veRL), which is what the learner differentiates (``token_logprobs(
 temperature=T)`` recomputes exactly this, and a test checks the two agree); (2) a private ``torch.Generator`` so a seed
 reproduces samples without touching global RNG state; (3) per-row stopping on EOS and stop strings.
 
+Speed (issue 13; docs/generation.md has the measurements): top-p without a vocabulary sort
+(:class:`Nucleus`), sampling by inverse CDF instead of ``torch.multinomial`` (:func:`draw`), one
+fused log-softmax per step for both the draw and the log-prob, stop strings detected on new text
+only (:mod:`rltf.policy.stops`), and every per-token record kept in preallocated tensors. The
+dtype the loop runs in is the model's: ``Policy.generate`` hands it a bf16 copy when asked
+(:mod:`rltf.policy.precision`).
+
 Layout shared with :mod:`rltf.policy.logprobs` (so both compute the same function): causal prompts
 are left-padded, ``position_ids = cumsum(attention_mask) - 1`` (0 on padding, as transformers 5's
 ``generate`` does); encoder inputs are right-padded and the decoder starts from
@@ -91,6 +98,7 @@ def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
 
 
 TOP_P_CANDIDATES = 64  # first prefilter width; grows when a nucleus does not fit (see Nucleus)
+WIDEN = 8  # factor by which the prefilter widens for rows whose nucleus did not fit
 
 
 def top_k_filter(logits: torch.Tensor, top_k: int) -> torch.Tensor:
@@ -102,54 +110,67 @@ def top_k_filter(logits: torch.Tensor, top_k: int) -> torch.Tensor:
     return logits.masked_fill(logits < kth, float("-inf"))
 
 
+def draw(weights: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """One index per row with probability proportional to ``weights`` (>= 0, rows not all 0),
+    by inverse CDF: one uniform per row and a binary search. ``torch.multinomial`` does the same
+    job but took 200 ms for 64 x 49k on this CPU (vs < 10 ms for a softmax of that size)."""
+    cdf = weights.double().cumsum(-1)
+    u = torch.rand((len(weights), 1), generator=generator, dtype=torch.float64)
+    u = u.to(weights.device) * cdf[:, -1:]
+    index = torch.searchsorted(cdf, u, right=True).squeeze(-1)
+    return index.clamp_(max=weights.shape[-1] - 1)
+
+
 class Nucleus:
     """Exact top-p (and top-k) sampling without sorting the vocabulary.
 
-    ``torch.topk`` of the ``k`` largest logits costs O(V) per row instead of the O(V log V) sort
-    (75 ms a step for 64 x 49k on 2 cores). The nucleus of a row lies inside its top-k candidates
-    exactly when their probability mass reaches ``top_p``; those rows sample among the candidates
-    with the same keep rule as :func:`top_p_filter` (in descending order a token is kept while the
-    mass strictly before it is < top_p). Rows whose nucleus is wider fall back to the full sort,
-    and ``k`` doubles so that a flat distribution (a random tiny model) stops paying twice. The
-    result is the same distribution as the full sort up to float rounding at the boundary and the
-    order among tied logits; the random draws differ (fewer candidates), so seeds reproduce
-    samples of this implementation, not those of the previous one.
+    ``torch.topk`` of the ``k`` most likely tokens costs O(V) per row instead of the full sort's
+    O(V log V) (the sort took 75 ms a step for 64 x 49k in the issue's measurement, 400 ms under
+    load here). A row's nucleus lies inside its top-k candidates exactly when their probability
+    mass reaches ``top_p``; those rows sample among the candidates with the rule of
+    :func:`top_p_filter` written in descending order (a token is kept while the mass strictly
+    before it is < top_p; the most likely token always is). Rows whose nucleus is wider are redone
+    with ``WIDEN`` times more candidates, up to the whole vocabulary (a full sort), and the width
+    stays raised for the next steps so that a flat distribution (a random tiny model) does not
+    pay twice per step. Same distribution as the full sort up to float rounding at the boundary
+    and the order among tied logits; the random draws differ from the previous implementation's
+    (fewer candidates), so a seed reproduces samples of this implementation.
     """
 
     def __init__(self, top_p: float, top_k: int = 0, candidates: int = TOP_P_CANDIDATES) -> None:
         self.top_p = top_p
         self.top_k = top_k
         self.k = top_k if top_k > 0 else candidates
-        self.fallbacks = 0  # rows that needed the full sort (for benchmarks and tests)
+        self.fallbacks = 0  # rows that needed a wider prefilter (for benchmarks and tests)
 
-    def sample(self, scaled: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """Token ids drawn from ``softmax(scaled)`` truncated to top-k, then to the nucleus."""
-        vocab = scaled.shape[-1]
+    def sample(self, logp: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Token ids drawn from ``exp(logp)`` (``logp``: log-softmax rows) truncated to the top-k,
+        then to the nucleus."""
+        vocab = logp.shape[-1]
         if self.top_p >= 1.0 and not 0 < self.top_k < vocab:  # no truncation at all
-            return torch.multinomial(torch.softmax(scaled, -1), 1, generator=generator).squeeze(-1)
-        k = min(self.k, vocab)
-        values, index = scaled.topk(k, dim=-1)  # sorted, descending
-        probs = torch.softmax(values, dim=-1)  # renormalised over the candidates
-        if not (self.top_k > 0 and self.top_k <= k):  # the mass of the candidates in the full row
-            probs = probs * torch.exp(
-                torch.logsumexp(values, -1, keepdim=True)
-                - torch.logsumexp(scaled, -1, keepdim=True)
-            )
+            return draw(logp.exp(), generator)
+        return self._sample(logp, generator, min(self.k, vocab))
+
+    def _sample(
+        self, logp: torch.Tensor, generator: torch.Generator | None, k: int
+    ) -> torch.Tensor:
+        vocab = logp.shape[-1]
+        values, index = logp.topk(k, dim=-1)  # sorted, descending
+        probs = values.exp()  # probabilities in the full row
+        bounded = 0 < self.top_k <= k  # the top-k cut bounds the support: renormalise over it
+        if bounded:
+            probs = probs / probs.sum(-1, keepdim=True)
         cum = probs.cumsum(-1)
         keep = (cum - probs) < self.top_p
         keep[:, 0] = True
-        fits = (cum[:, -1] >= self.top_p) | (k == vocab)
-        if self.top_k > 0 and self.top_k <= k:
-            fits = torch.ones_like(fits)  # the top-k cut already bounds the support
-        choice = torch.multinomial(probs * keep, 1, generator=generator).squeeze(-1)
-        tokens = index.gather(-1, choice[:, None]).squeeze(-1)
-        if not bool(fits.all()):
-            rows = (~fits).nonzero().squeeze(-1)
-            self.fallbacks += len(rows)
-            self.k = min(2 * self.k, vocab)
-            wide = top_p_filter(top_k_filter(scaled[rows], self.top_k), self.top_p)
-            drawn = torch.multinomial(torch.softmax(wide, -1), 1, generator=generator)
-            tokens[rows] = drawn.squeeze(-1)
+        tokens = index.gather(-1, draw(probs * keep, generator)[:, None]).squeeze(-1)
+        if bounded or k == vocab:
+            return tokens
+        wide = (cum[:, -1] < self.top_p).nonzero().squeeze(-1)
+        if len(wide):
+            self.fallbacks += len(wide)
+            self.k = min(WIDEN * k, vocab)
+            tokens[wide] = self._sample(logp[wide], generator, self.k)
         return tokens
 
 
@@ -162,18 +183,17 @@ def pick(
     """Choose the next token of each row; return (token ids, their log-probs under the sampling
     distribution ``softmax(logits / T)``, computed in float32; T = 1 for greedy decoding).
 
-    The log-prob is ``z[token] - logsumexp(z)`` (no full log-softmax tensor), the same formula as
-    :func:`rltf.policy.logprobs._gather_logprobs`."""
+    One ``log_softmax`` of the row serves both (it is a fused kernel; ``torch.logsumexp`` was
+    20-50x slower on this CPU)."""
     scaled = logits.float()
+    if gen.do_sample and gen.temperature != 1.0:
+        scaled = scaled / gen.temperature
+    logp = torch.log_softmax(scaled, dim=-1)
     if gen.do_sample:
-        if gen.temperature != 1.0:
-            scaled = scaled / gen.temperature
-        nucleus = nucleus or Nucleus(gen.top_p, gen.top_k)
-        tokens = nucleus.sample(scaled, generator)
+        tokens = (nucleus or Nucleus(gen.top_p, gen.top_k)).sample(logp, generator)
     else:
         tokens = scaled.argmax(-1)
-    picked = scaled.gather(-1, tokens[:, None]).squeeze(-1)
-    return tokens, picked - torch.logsumexp(scaled, dim=-1)
+    return tokens, logp.gather(-1, tokens[:, None]).squeeze(-1)
 
 
 def cache_keyword(model: torch.nn.Module) -> str:
@@ -324,6 +344,7 @@ __all__ = [
     "StopDetector",
     "accepts",
     "cache_keyword",
+    "draw",
     "left_pad",
     "pick",
     "position_ids",
