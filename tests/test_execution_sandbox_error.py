@@ -18,8 +18,11 @@ import os
 import signal
 import socket
 import struct
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -302,3 +305,67 @@ def test_crash_never_maps_an_exit_status_or_signal_to_sandbox_error() -> None:
     got = {crash("x = 1", st, killed_by_us=k)[0] for st in statuses for k in (False, True)}
     assert "sandbox_error" not in got
     assert crash("x = 1", None, killed_by_us=False)[0] == "sandbox_error"  # the zygote lost it
+
+
+# -- what a program leaves behind cannot break the zygote ------------------------------------
+
+TWO_TESTS = Problem.from_dict(
+    {
+        "id": "one-twice",
+        "prompt": "",
+        "tests": {"type": "stdio", "cases": [{"input": "", "output": "1\n"}] * 2},
+    }
+)
+# Each prints the right answer, then exits abnormally, so the second test needs a fresh child
+# (spawned after the zygote removed the first one's working directory).
+LEFTOVERS = {
+    "deep": "for _ in range(1500):\n    os.mkdir('a')\n    os.chdir('a')",
+    "beyond-path-max": "for _ in range(700):\n    os.mkdir('d' * 8)\n    os.chdir('d' * 8)",
+    "unreadable": "os.makedirs('x/y')\nopen('x/y/f', 'w').close()\nos.chmod('x/y', 0)\n"
+    "os.chmod('x', 0)",
+    "link-out": "os.symlink('/etc', 'etc')\nos.symlink('/', 'root')",
+}
+
+
+@needs_linux
+def test_a_working_directory_of_any_shape_is_removed_without_a_sandbox_error(
+    pool: ExecutionPool,
+) -> None:
+    programs = [
+        f"import os\nprint(1, flush=True)\n{body}\nos._exit(1)\n" for body in LEFTOVERS.values()
+    ]
+    verdicts = pool.run_batch([(TWO_TESTS, p) for p in programs])
+    got = {name: [t.outcome for t in v.tests] for name, v in zip(LEFTOVERS, verdicts, strict=True)}
+    assert all(outcomes == ["runtime_error"] * 2 for outcomes in got.values()), got
+    assert pool.submit(TWO_TESTS, "print(1)").result().outcome == "passed"
+
+
+def test_rmtree_is_iterative_descriptor_relative_and_never_follows_links() -> None:
+    from rltf.execution.zygote import _rmtree
+
+    # on a tmpfs, as the zygote's working directories are (1100 levels take seconds on a disk)
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    tmp = tempfile.mkdtemp(dir=shm)
+    try:
+        _check_rmtree(_rmtree, Path(tmp))
+    finally:  # rm(1), not shutil.rmtree: that one recurses too, and fails on what _rmtree left
+        subprocess.run(["rm", "-rf", tmp], check=True)
+
+
+def _check_rmtree(rmtree: Callable[[str], None], tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("x")
+    root = tmp_path / "work"
+    root.mkdir()
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(1100):  # past the recursion limit (1000), and PATH_MAX (1100 * 9 > 4096)
+        os.mkdir("d" * 8, dir_fd=fd)
+        os.symlink(str(outside), "out", dir_fd=fd)
+        sub = os.open("d" * 8, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = sub
+    os.close(fd)
+    rmtree(str(root))
+    assert not root.exists()
+    assert (outside / "keep").read_text() == "x"

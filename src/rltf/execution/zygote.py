@@ -23,6 +23,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from rltf.execution import isolation
 from rltf.execution.codec import Conn, encode_frame
@@ -294,8 +295,7 @@ class Zygote:
     def spawn(self, program: str, cpu_seconds: float) -> tuple[int, str]:
         self.jobs += 1
         workdir = self.workdir  # one job at a time: a fixed path, so the environment is fixed
-        if os.path.lexists(workdir):
-            _rmtree(workdir)
+        _clear_workdir(workdir)
         os.mkdir(workdir, 0o700)
         if self.uid is not None:
             os.chown(workdir, self.uid, self.uid)
@@ -342,18 +342,99 @@ class Zygote:
             isolation.sweep(self.uid, self.sweeper_uid)
 
 
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
 def _rmtree(path: str) -> None:
-    """shutil.rmtree without importing shutil (which maps zlib, bz2 and lzma into the zygote)."""
-    for root, dirs, files in os.walk(path, topdown=False):
-        for name in files:
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(root, name))
-        for name in dirs:
-            p = os.path.join(root, name)
-            with contextlib.suppress(OSError):
-                os.unlink(p) if os.path.islink(p) else os.rmdir(p)
+    """Remove a working directory the program filled, whatever its shape, without importing
+    shutil (which maps zlib, bz2 and lzma into the zygote).
+
+    Iterative and descriptor-relative, holding one directory open at a time: a program can nest
+    directories as deep as its tmpfs allows (issue 17: 1500 levels made the recursive
+    ``os.walk`` raise RecursionError, and paths beyond PATH_MAX defeat any path-based walk), and
+    a zygote that dies here costs the *next* job a ``sandbox_error``. Best effort: what cannot
+    be removed is moved aside by :func:`_clear_workdir`."""
+    try:
+        fd = os.open(path, _DIR_FLAGS)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # a file or a link, not a directory
+        return
+    # One entry per level above the open one: its name, its parent's identity (to check that
+    # ".." leads back where we came from) and the parent's subdirectories still to visit.
+    above: list[tuple[str, tuple[int, int], list[str]]] = []
+    try:
+        pending = _clear_files(fd)
+        while True:
+            if pending:
+                sub = pending.pop()
+                child = _open_subdir(fd, sub)
+                if child is None:
+                    return  # neither openable nor removable: _clear_workdir moves it aside
+                st = os.fstat(fd)
+                above.append((sub, (st.st_dev, st.st_ino), pending))
+                os.close(fd)
+                fd = child
+                pending = _clear_files(fd)
+                continue
+            if not above:
+                break
+            parent = os.open("..", _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = parent
+            name, identity, pending = above.pop()
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != identity or not _try(os.rmdir, name, fd):
+                return  # moved under us, or not removable: touch nothing else
+    except OSError:
+        return
+    finally:
+        os.close(fd)
     with contextlib.suppress(OSError):
         os.rmdir(path)
+
+
+def _clear_files(fd: int) -> list[str]:
+    """Unlink every non-directory in ``fd``; return the names of its subdirectories."""
+    subdirs = []
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                subdirs.append(entry.name)
+            else:
+                _try(os.unlink, entry.name, fd)
+    return subdirs
+
+
+def _open_subdir(fd: int, name: str) -> int | None:
+    """Open a subdirectory, making it accessible first if the program removed its permissions
+    (it owns it; the zygote may not be root); None when that fails."""
+    for attempt in range(2):
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=fd)
+        except PermissionError:
+            if attempt == 0:
+                _try(lambda n, dir_fd: os.chmod(n, 0o700, dir_fd=dir_fd), name, fd)
+        except OSError:
+            break
+    return None
+
+
+def _try(op: Any, name: str, dir_fd: int) -> bool:
+    try:
+        op(name, dir_fd=dir_fd)
+    except OSError:
+        return False
+    return True
+
+
+def _clear_workdir(path: str) -> None:
+    """Leave ``path`` free for a fresh working directory: remove it, or move it aside."""
+    if not os.path.lexists(path):
+        return
+    _rmtree(path)
+    if os.path.lexists(path):
+        os.rename(path, f"{path}.stale-{time.monotonic_ns()}")
 
 
 def _kill_group(pid: int) -> None:
