@@ -369,3 +369,33 @@ def _check_rmtree(rmtree: Callable[[str], None], tmp_path: Path) -> None:
     rmtree(str(root))
     assert not root.exists()
     assert (outside / "keep").read_text() == "x"
+
+
+# -- the trusted side fails closed on what a program sends -----------------------------------
+
+
+@needs_linux
+def test_values_the_judge_cannot_print_are_wrong_answers_on_a_living_worker(
+    pool: ExecutionPool,
+) -> None:
+    programs = [
+        "def f():\n    return 10**5000",  # repr raises past sys.get_int_max_str_digits()
+        "def f():\n    return [10**5000]",
+        "def f():\n    return -(10**5000)",
+    ]
+    before = sorted(s.proc.pid for s in pool._slots if s.proc is not None)
+    verdicts = pool.run_batch([(CALL, p) for p in programs])
+    assert [v.outcome for v in verdicts] == ["failed"] * 3, verdicts
+    assert sorted(s.proc.pid for s in pool._slots if s.proc is not None) == before
+
+
+def test_a_judge_that_raises_fails_closed_not_as_a_sandbox_error() -> None:
+    from types import SimpleNamespace
+
+    me = SimpleNamespace(isolation=["setuid"])
+    v = worker.Worker._judge_failed(me, ASSERT, RecursionError("deep"))  # type: ignore[arg-type]
+    assert v.outcome == "runtime_error" and v.passed == 0 and v.total == 1
+    assert (
+        v.error is not None and v.error.type == "JudgeError" and "RecursionError" in v.error.message
+    )
+    assert v.isolation == ("setuid",) and v.notes

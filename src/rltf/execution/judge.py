@@ -240,7 +240,7 @@ class Judge:
             return "failed", f"malformed result: {e}", None
         if call_equal(value, case.expected):
             return "passed", "", None
-        return "failed", f"wrong result: {_clip(repr(value))}", None
+        return "failed", f"wrong result: {_clip(_repr(value))}", None
 
     def _assert(self, i: int) -> tuple[str, str, ErrorInfo | None]:
         session = self.session
@@ -295,3 +295,12 @@ _NUMPY_NAMES = re.compile(r"\b(?:np|numpy)\b")
 
 def _clip(text: str, n: int = 120) -> str:
     return text if len(text) <= n else text[:n] + "..."
+
+
+def _repr(value: Any) -> str:
+    """repr of a program's (plain) value for a failure reason; never raises (issue 17: an int
+    over sys.get_int_max_str_digits() digits made repr raise, which killed the worker)."""
+    try:
+        return repr(value)
+    except Exception as e:
+        return f"<{type(value).__name__}: {type(e).__name__}>"

@@ -21,7 +21,7 @@ from rltf.execution.config import ExecutionConfig
 from rltf.execution.isolation import SETUP_DONE
 
 if TYPE_CHECKING:
-    from rltf.records import Problem
+    from rltf.records import Problem, Verdict
 
 PROBLEM_CACHE = 256
 # How long a fresh child may take to confirm its setup, independent of the program's own limits
@@ -29,6 +29,13 @@ PROBLEM_CACHE = 256
 # shortens the test, which then times out on the program's clock; no confirmation at all is a
 # sandbox failure, which the program cannot cause because none of its code has run yet.
 SETUP_SECONDS = 10.0
+
+
+class ZygoteFailure(Exception):
+    """The zygote died or broke its protocol: the worker cannot go on (the pool replaces it)."""
+
+
+_ZYGOTE_ERRORS = (ChannelClosed, ChannelTimeout, ProtocolError, OSError)
 
 
 class SetupFailed(Exception):
@@ -69,33 +76,40 @@ class ZygoteLink:
 
     def spawn(self, program: str, cpu_seconds: float) -> int:
         """Fork a child; return the worker's end of its socket (non-blocking)."""
-        self.conn.send({"op": "spawn", "cpu_seconds": cpu_seconds}, program.encode())
-        header, _ = self.conn.recv(deadline=time.monotonic() + 30)
+        try:
+            self.conn.send({"op": "spawn", "cpu_seconds": cpu_seconds}, program.encode())
+            header, _ = self.conn.recv(deadline=time.monotonic() + 30)
+        except _ZYGOTE_ERRORS as e:
+            raise ZygoteFailure(f"zygote lost while spawning: {type(e).__name__}: {e}") from e
         if header.get("op") != "spawned" or not self.conn.fds:
-            raise RuntimeError(f"zygote did not spawn: {header}")
+            raise ZygoteFailure(f"zygote did not spawn: {header}")
         fd = self.conn.fds.pop(0)
         os.set_blocking(fd, False)
         return fd
 
     def finish(self) -> None:
-        self.conn.send({"op": "finish"})
+        try:
+            self.conn.send({"op": "finish"})
+        except _ZYGOTE_ERRORS as e:
+            raise ZygoteFailure(f"zygote lost: {type(e).__name__}: {e}") from e
         self.pending = True
 
     def settle(self) -> int | None:
         """Read the reply to an earlier ``finish`` (the child is then dead and reaped)."""
         if self.pending:
-            header, _ = self.conn.recv(deadline=time.monotonic() + 60)
+            try:
+                header, _ = self.conn.recv(deadline=time.monotonic() + 60)
+            except _ZYGOTE_ERRORS as e:
+                raise ZygoteFailure(f"zygote lost: {type(e).__name__}: {e}") from e
             if header.get("op") != "finished":
-                raise RuntimeError(f"unexpected zygote reply {header}")
+                raise ZygoteFailure(f"unexpected zygote reply {header}")
             self.pending = False
             status = header.get("status")
             self.last_status = status if type(status) is int else None
         return self.last_status
 
     def close(self) -> None:
-        with contextlib.suppress(
-            OSError, ChannelClosed, ChannelTimeout, ProtocolError, RuntimeError
-        ):
+        with contextlib.suppress(ZygoteFailure):
             self.settle()
         self.sock.close()
         os.waitpid(self.pid, 0)
@@ -197,8 +211,34 @@ class Worker:
     def judge(self, problem: Problem, program: str, mode: str) -> dict[str, Any]:
         from rltf.execution.judge import Judge  # imported after the zygotes were forked
 
-        verdict = Judge(self, problem, program, mode).run()
+        try:
+            verdict = Judge(self, problem, program, mode).run()
+        except ZygoteFailure:
+            raise  # the worker cannot go on: the pool replaces it and retries the job
+        except Exception as e:
+            verdict = self._judge_failed(problem, e)
         return verdict.to_dict()
+
+    def _judge_failed(self, problem: Problem, e: Exception) -> Verdict:
+        """Fail closed when the trusted side broke on what a program sent (issue 17: a call
+        returning a 5000-digit int made the judge's ``repr`` raise, which killed the worker and
+        gave the program ``sandbox_error``). The program gets no pass and no escape from its
+        reward; the traceback goes to stderr, since it is a judge bug to fix."""
+        import traceback
+
+        from rltf.records import ErrorInfo, TestResult, Verdict
+
+        traceback.print_exc()
+        message = f"the judge failed on this program's output ({type(e).__name__}: {e})"[:300]
+        n = problem.num_tests
+        return Verdict(
+            "runtime_error",
+            tests=(TestResult("runtime_error", 0.0, message),) * n,
+            total=n,
+            error=ErrorInfo("JudgeError", message, None, "global"),
+            isolation=tuple(self.isolation),
+            notes=("the judge raised on this program's output: a bug in rltf, please report",),
+        )
 
     def close(self) -> None:
         for z in (self.lean, self.full):
