@@ -61,7 +61,7 @@ def test_generate_refuses_to_clobber_then_resumes(tiny_model, tmp_path, capsys):
     ("args", "message"),
     [
         (["--programs", "nope.jsonl"], "programs file not found"),
-        ([], "exactly one of --model or --programs"),
+        ([], "exactly one of --model, --programs or --samples"),
         (["--programs", str(PROGRAMS), "--k", "1,x"], "--k"),
         (["--programs", str(PROGRAMS), "--n", "0"], "--n"),
         (["--model", "m", "--programs", str(PROGRAMS)], "exactly one"),

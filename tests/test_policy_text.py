@@ -135,6 +135,9 @@ def test_cut_keeps_the_straddling_token_clipped_and_drops_the_rest():
         ("intro\n```text\nnot code\n```\n```py\ny = 2\n```", "y = 2\n"),
         ("```python\ndef f():\n    return 1", "def f():\n    return 1"),  # cut mid-block
         ("no fence at all", "no fence at all"),
+        ("```py\nx = 1\n```", "x = 1\n"),
+        ("```python\na\n```\n```python\nb\n```", "a\n"),  # the first block
+        ("Sure.\n```python\nprint(2)\n", "print(2)\n"),  # cut off: to the end
     ],
 )
 def test_fenced_code_span(answer, code):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rltf.records import AssertTests, Problem, StdioCase, StdioTests
-from rltf.tasks import Prompt, code_span, format_prompt, load_dataset
+from rltf.tasks import Prompt, format_prompt, load_dataset
 from rltf.tasks.prompts import HUMANEVAL_STOP, MBPP_STOP, auto_style
 
 FIX = Path(__file__).parent / "fixtures" / "tasks"
@@ -120,22 +120,6 @@ def test_chat_needs_a_chat_template() -> None:
         format_prompt(p, "chat", _Tok())
 
 
-@pytest.mark.parametrize(
-    ("answer", "code"),
-    [
-        ("Here:\n```python\nprint(1)\n```\nDone.", "print(1)\n"),
-        ("```py\nx = 1\n```", "x = 1\n"),
-        ("```\nx = 2\n```", "x = 2\n"),
-        ("Sure.\n```python\nprint(2)\n", "print(2)\n"),  # cut off: to the end
-        ("print(3)\n", "print(3)\n"),  # no fence: everything
-        ("```python\na\n```\n```python\nb\n```", "a\n"),  # the first block
-    ],
-)
-def test_code_span(answer: str, code: str) -> None:
-    start, end = code_span(answer)
-    assert answer[start:end] == code
-
-
 def test_completion_style_continues_the_signature():
     from rltf.records import CallCase, CallTests, Problem
     from rltf.tasks.prompts import format_prompt
@@ -164,3 +148,24 @@ def test_builtin_problems_use_the_completion_style():
         prompt = format_prompt(p)
         assert prompt.text.endswith(p.starter_code)
         assert p.solutions[0].startswith(prompt.program_prefix)
+
+
+def test_auto_uses_the_chat_template_when_the_tokenizer_has_one(chat_tokenizer) -> None:  # type: ignore[no-untyped-def]
+    from rltf.tasks import resolve_style
+
+    he = load_dataset(f"humaneval:{FIX / 'humaneval.jsonl'}")[0]
+    assert resolve_style(he, "auto", chat_tokenizer) == (
+        "chat",
+        "the tokenizer has a chat template",
+    )
+    assert format_prompt(he, "auto", chat_tokenizer) == format_prompt(he, "chat", chat_tokenizer)
+    # a base model (no template) gets the human-eval continuation, and the log says why
+    style, why = resolve_style(he, "auto", _Tok())
+    assert (style, why) == ("humaneval", "no chat template: the dataset's format")
+    assert format_prompt(he, "auto", _Tok()).text == he.prompt
+    # an explicit style, and a dataset's own style (the built-in benchmark's), win over the template
+    assert resolve_style(he, "humaneval", chat_tokenizer)[0] == "humaneval"
+    own = Problem(
+        "c", "x", he.tests, starter_code="def f():\n", meta={"prompt_style": "completion"}
+    )
+    assert resolve_style(own, "auto", chat_tokenizer)[0] == "completion"

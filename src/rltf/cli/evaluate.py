@@ -3,6 +3,10 @@ type, from a model (sampling n programs per problem) or from a programs file.
 
     rltf evaluate --model M --dataset SPEC --n 10 --k 1,5,10 --temperature 0.8 --out-dir eval/
     rltf evaluate --programs progs.jsonl --dataset SPEC --k 1,5 --out-dir eval/
+    rltf evaluate --samples samples.jsonl --dataset humaneval --k 1 --out-dir eval/
+
+``--samples`` scores existing completions in human-eval's ``{"task_id", "completion"}`` or
+EvalPlus's ``{"task_id", "solution"}`` format (rltf.evaluation.samples).
 
 Writes ``report.json``, ``report.md``, ``pass_at_k.png``, ``outcomes.png``, and the resumable
 ``programs.jsonl`` / ``results.jsonl``: rerunning the same command reuses what is done.
@@ -26,10 +30,11 @@ from rltf.cli.generate import (
 )
 from rltf.config import ConfigError
 from rltf.evaluation.passk import parse_ks
-from rltf.evaluation.records import read_programs
+from rltf.evaluation.records import ProgramRow, read_programs
 
 if TYPE_CHECKING:
     from rltf.execution import ExecutionConfig
+    from rltf.records import Problem
 
 log = logging.getLogger("rltf")
 
@@ -43,6 +48,12 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "--programs",
         metavar="FILE",
         help="score this programs file (from `rltf generate`) instead of sampling --model",
+    )
+    p.add_argument(
+        "--samples",
+        metavar="FILE",
+        help="score existing completions: human-eval {task_id, completion} or EvalPlus "
+        "{task_id, solution} jsonl",
     )
     add_dataset_args(p)
     add_sampling_args(p, n_default=None)
@@ -64,8 +75,11 @@ def _n_from_programs(args: argparse.Namespace, rows_per_problem: dict[str, int])
 def run(args: argparse.Namespace) -> int:
     from rltf.evaluation.evaluate import evaluate
 
-    if (args.model is None) == (args.programs is None):
-        raise ConfigError("<command line>", "", "give exactly one of --model or --programs")
+    sources = [args.model, args.programs, args.samples]
+    if sum(x is not None for x in sources) != 1:
+        raise ConfigError(
+            "<command line>", "", "give exactly one of --model, --programs or --samples"
+        )
     try:
         ks = parse_ks(args.k)
     except ValueError as e:
@@ -87,10 +101,10 @@ def run(args: argparse.Namespace) -> int:
         "plots": not args.no_plots,
         "prompt_style": args.prompt_style,
     }
-    if args.programs is not None:
+    if args.programs is not None or args.samples is not None:
         if args.lora is not None:
-            raise ConfigError("<command line>", "--lora", "needs --model, not --programs")
-        rows = read_programs(args.programs, [p.id for p in problems])
+            raise ConfigError("<command line>", "--lora", "needs --model")
+        rows = given_rows(args, problems)
         per_problem: dict[str, int] = {}
         for r in rows:
             per_problem[r.problem_id] = per_problem.get(r.problem_id, 0) + 1
@@ -98,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         if missing:
             log.warning(
                 "%s has no programs for %d of %d problems (they count as 0)",
-                args.programs,
+                args.programs or args.samples,
                 missing,
                 len(problems),
             )
@@ -130,6 +144,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"pass@{k} not reported: {why}", file=sys.stderr)
     print(f"report: {args.out_dir}/report.md")
     return 0
+
+
+def given_rows(args: argparse.Namespace, problems: list[Problem]) -> list[ProgramRow]:
+    """The rows of ``--programs`` (rltf's own file) or ``--samples`` (the field's formats),
+    read and checked in full before anything runs."""
+    if args.samples is not None:
+        from rltf.evaluation.samples import read_samples
+
+        return read_samples(args.samples, problems)
+    return read_programs(args.programs, [p.id for p in problems])
 
 
 def execution_config(timeout: float | None) -> ExecutionConfig:

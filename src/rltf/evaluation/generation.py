@@ -36,6 +36,18 @@ def sampling_settings(gen: GenerationConfig, prompt_style: str) -> dict[str, JSO
     }
 
 
+def log_styles(problems: Sequence[Problem], prompt_style: str, tokenizer: object) -> None:
+    """Say which prompt style ``auto`` (or the given style) resolves to, once per distinct one."""
+    from rltf.tasks import resolve_style
+
+    seen: dict[tuple[str, str], int] = {}
+    for p in problems:
+        key = resolve_style(p, prompt_style, tokenizer)
+        seen[key] = seen.get(key, 0) + 1
+    for (style, why), count in seen.items():
+        log.info("prompt style %s -> %s (%s) for %d problems", prompt_style, style, why, count)
+
+
 def _chunk_seed(seed: int, problem_id: str) -> int:
     # A seed per generation call, derived from the run seed and the call's first problem: the same
     # run repeated draws the same samples. A resumed run may group the missing problems into
@@ -43,12 +55,27 @@ def _chunk_seed(seed: int, problem_id: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(problem_id.encode())) % 2**31
 
 
-def row_from_sample(sample: Sample, index: int) -> ProgramRow:
+def scored_program(problem: Problem | None, sample: Sample) -> str:
+    """The program an evaluation runs for ``sample``: for HumanEval, the answer post-processed
+    as the field does (:func:`rltf.tasks.sanitize.humaneval_program`: EvalPlus's sanitizer, so a
+    restated signature, a fenced answer, prose, tests or a ``__main__`` block yield the function
+    written); otherwise the sample's own program. (Training keeps ``sample.program``: its error
+    lines must map back to the sampled tokens.)"""
+    entry = problem.meta.get("entry_point") if problem is not None else None
+    if problem is None or problem.meta.get("source") != "humaneval" or not isinstance(entry, str):
+        return sample.program
+    from rltf.tasks.sanitize import humaneval_program
+
+    return humaneval_program(problem.prompt, entry, sample.text)
+
+
+def row_from_sample(sample: Sample, index: int, problem: Problem | None = None) -> ProgramRow:
+    program = scored_program(problem, sample)
     return ProgramRow(
         problem_id=sample.problem_id,
         index=index,
-        program=sample.program,
-        text=sample.text if sample.text != sample.program else None,
+        program=program,
+        text=sample.text if sample.text != program else None,
         policy_version=sample.policy_version,
         truncated=sample.truncated,
     )
@@ -93,6 +120,7 @@ def generate_programs(
         return new
     per_call = max(1, gen.batch_size // max(len(m) for _, m in todo))
     model = cast("Policy", policy) if hasattr(policy, "generate") else policy()
+    log_styles([p for p, _ in todo], prompt_style, model.tokenizer)
     with make_progress() as bar:
         task = bar.add_task("generating", total=total, status="", visible=progress)
         i = 0
@@ -121,7 +149,7 @@ def generate_programs(
                         f"Policy.generate returned a sample of {sample.problem_id!r} "
                         f"where {p.id!r} was expected (samples must be grouped by prompt)"
                     )
-                row = row_from_sample(sample, missing[j % need])
+                row = row_from_sample(sample, missing[j % need], p)
                 new.append(row)
                 if on_row is not None:
                     on_row(row)

@@ -19,9 +19,12 @@ Conventions (documented once, relied on by rltf.feedback):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
+
+# One fenced-code extractor for the whole project; it lives with the tasks' answer sanitizer
+# (which must not import torch) and is re-exported here for the sampler and the integrations.
+from rltf.tasks.sanitize import fenced_code_span
 
 REPLACEMENT = "\ufffd"  # what a decoder emits for an incomplete UTF-8 sequence
 
@@ -92,27 +95,6 @@ def cut_tokens(offsets: Sequence[tuple[int, int]], cut: int) -> list[tuple[int, 
             break
         kept.append((s, min(e, cut)))
     return kept
-
-
-_FENCE_OPEN = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*\n", re.MULTILINE)
-_FENCE_CLOSE = re.compile(r"^[ \t]*```", re.MULTILINE)
-
-
-def fenced_code_span(text: str) -> tuple[int, int | None]:
-    """Span ``(start, end)`` of the content of the first fenced block of a chat answer.
-
-    Prefers the first block tagged ``python``/``py``/``python3``, else the first block of any
-    language. An unclosed block (the answer was cut) runs to the end of the text. Without any fence
-    the whole text is the program: ``(0, None)``.
-    """
-    opens = list(_FENCE_OPEN.finditer(text))
-    if not opens:
-        return 0, None
-    python = [m for m in opens if m.group(1).lower() in ("python", "py", "python3")]
-    m = python[0] if python else opens[0]
-    start = m.end()
-    close = _FENCE_CLOSE.search(text, start)
-    return start, (close.start() if close else len(text))
 
 
 __all__ = ["cut_tokens", "decode", "fenced_code_span", "find_stop", "token_offsets"]

@@ -5,14 +5,17 @@ prompt = format_prompt(problems[0])             # style picked from the problem'
 """
 
 from rltf.tasks.loaders import FORMATS, builtin_catalog, load_dataset
-from rltf.tasks.prompts import STYLES, Prompt, code_span, format_prompt
+from rltf.tasks.prompts import STYLES, Prompt, format_prompt, resolve_style
+from rltf.tasks.sanitize import fenced_code_span, humaneval_program
 
 __all__ = [
     "FORMATS",
     "STYLES",
     "Prompt",
     "builtin_catalog",
-    "code_span",
+    "fenced_code_span",
     "format_prompt",
+    "humaneval_program",
     "load_dataset",
+    "resolve_style",
 ]

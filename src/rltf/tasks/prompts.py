@@ -34,17 +34,22 @@ Styles (``format_prompt(problem, style)``):
     For instruction-tuned models: one user message (the statement, starter code, how the program is
     run, and the asserts or function to complete), asking for the answer in one ```python block;
     rendered with ``tokenizer.apply_chat_template(..., add_generation_prompt=True)``;
-    ``extract_code=True`` (see :func:`code_span`). For HumanEval the prompt's code is the
+    ``extract_code=True`` (see :func:`rltf.tasks.sanitize.fenced_code_span`). For HumanEval the prompt's code is the
     ``program_prefix`` so its imports and helper functions stay defined; the answer's function
     replaces the stub.
 ``auto``
-    ``problem.meta["prompt_style"]`` if set; otherwise by ``meta["source"]`` (``apps``, ``mbpp``,
-    ``humaneval``); otherwise ``apps`` for stdio/call tests and ``mbpp`` for assert tests.
+    ``problem.meta["prompt_style"]`` if set (the built-in benchmark sets ``completion``);
+    otherwise ``chat`` when the tokenizer has a chat template (an instruct model: a raw HumanEval
+    continuation handed to one restates the signature, which the stop strings cut to nothing);
+    otherwise by ``meta["source"]`` (``apps``, ``mbpp``, ``humaneval``); otherwise ``apps`` for
+    stdio/call tests and ``mbpp`` for assert tests. :func:`resolve_style` says which and why.
+
+A HumanEval answer in any style is turned into its program by
+:func:`rltf.tasks.sanitize.humaneval_program` (EvalPlus-style sanitizing) when it is scored.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +77,7 @@ class Prompt:
 def format_prompt(problem: Problem, style: str = "auto", tokenizer: Any = None) -> Prompt:
     """The prompt for ``problem`` in ``style`` (see the module docstring)."""
     if style == "auto":
-        style = auto_style(problem)
+        style = resolve_style(problem, style, tokenizer)[0]
     if style == "apps":
         return Prompt(apps_text(problem))
     if style == "mbpp":
@@ -91,7 +96,25 @@ def format_prompt(problem: Problem, style: str = "auto", tokenizer: Any = None) 
     raise ValueError(f"unknown prompt style {style!r} (expected one of {', '.join(STYLES)})")
 
 
+def has_chat_template(tokenizer: Any) -> bool:
+    return tokenizer is not None and bool(getattr(tokenizer, "chat_template", None))
+
+
+def resolve_style(problem: Problem, style: str = "auto", tokenizer: Any = None) -> tuple[str, str]:
+    """The style ``format_prompt`` uses for ``problem``, and why (for the run's log)."""
+    if style != "auto":
+        return style, "as requested"
+    chosen = problem.meta.get("prompt_style")
+    if isinstance(chosen, str) and chosen in STYLES and chosen != "auto":
+        return chosen, "the dataset's own prompt style"
+    if has_chat_template(tokenizer):
+        return "chat", "the tokenizer has a chat template"
+    why = "no chat template" if tokenizer is not None else "no tokenizer given"
+    return auto_style(problem), f"{why}: the dataset's format"
+
+
 def auto_style(problem: Problem) -> str:
+    """The dataset's own style (``meta``), without regard to the model."""
     style = problem.meta.get("prompt_style")
     if isinstance(style, str) and style in STYLES and style != "auto":
         return style
@@ -165,20 +188,6 @@ def chat_prompt(problem: Problem, tokenizer: Any) -> Prompt:
     if not isinstance(text, str):
         raise TypeError(f"apply_chat_template returned {type(text).__name__}, expected str")
     return Prompt(text, program_prefix=prefix, extract_code=True)
-
-
-_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n", re.IGNORECASE)
-
-
-def code_span(answer: str) -> tuple[int, int]:
-    """The ``[start, end)`` span of the code in a chat answer: the body of the first fenced block
-    (```python, ```py or a bare ```), up to its closing fence or the end of the text when the
-    answer was cut off; the whole answer when there is no fence."""
-    m = _FENCE.search(answer)
-    if m is None:
-        return 0, len(answer)
-    end = answer.find("```", m.end())
-    return m.end(), len(answer) if end < 0 else end
 
 
 def _with_starter(text: str, starter: str) -> str:
