@@ -226,7 +226,7 @@ def bench_learner(pol: Policy, name: str, args: argparse.Namespace) -> dict[str,
     samples = pol.generate(prompts, ids, gen)
     fp32 = learner_step(pol, samples, None, args.repeat)
     bf16 = learner_step(pol, samples, torch.bfloat16, args.repeat)
-    cos = torch.nn.functional.cosine_similarity(fp32["grad"], bf16["grad"], dim=0)
+    cos = torch.nn.functional.cosine_similarity(fp32["grad"].double(), bf16["grad"].double(), dim=0)
     rel = (bf16["grad"] - fp32["grad"]).norm() / fp32["grad"].norm()
     out = {
         "model": name,
