@@ -3,3 +3,115 @@
 Each test names the mutant it kills and says why the existing tests missed it; the verdict of every
 survivor is in docs/testing.md.
 """
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rltf.evaluation.passk import parse_ks, pass_at_k_table
+from rltf.feedback import RewardConfig, score_round
+from rltf.feedback.advantages import outcome_return, problem_baselines
+from rltf.feedback.rewards import baseline_from_verdict
+from rltf.feedback.spans import tokens_overlapping
+from rltf.training.config import LearnerConfig, OptimConfig
+from rltf.training.learner import Learner
+from rltf.training.losses import normaliser, policy_loss
+from test_feedback_advantages import COARSE, CRASH, HALF, PASS, SAMPLES, VERDICTS, sample
+from test_training_learner import captured_gradient, policy, rl_batch
+
+
+def test_normaliser_floor_is_one_not_more() -> None:
+    """normaliser mutants 10/19 (``max(·, 2)``): one one-token sample is Z = 1 for token_mean and
+    sample_mean; the tests only used batches with Z >= 2."""
+    assert normaliser([1], "token_mean") == 1.0
+    assert normaliser([5], "sample_mean") == 1.0
+    assert normaliser([], "token_mean") == 1.0
+
+
+def test_learner_rl_gradient_is_divided_by_the_steps_token_count() -> None:
+    """Hand mutation of Learner._rl_part (z -> 1.0): micro-batch equivalence holds for ANY
+    uniform z, so only the magnitude against −Σ A·log p / Σ T catches it (paper loss, no clip)."""
+    learner = Learner(
+        policy(), OptimConfig(lr=0.1, grad_clip=None), 5, LearnerConfig(clip_eps=None)
+    )
+    captured = captured_gradient(learner)
+    batch = rl_batch()
+    learner.train_step([], batch)
+    reference = policy()
+    samples = [s.sample for s in batch]
+    lps = reference.token_logprobs([s.prompt_ids for s in samples], [s.token_ids for s in samples])
+    adv = torch.tensor([a for s in batch for a in s.rewards.rewards])
+    z = sum(len(s.token_ids) for s in samples)
+    (-(adv * torch.cat(lps)).sum() / z).backward()
+    expected = [p.grad for p in reference.model.parameters() if p.requires_grad]
+    assert all(torch.allclose(x, y, atol=1e-6) for x, y in zip(captured[0], expected, strict=True))
+
+
+def test_policy_loss_defaults_and_kl_reporting() -> None:
+    """policy_loss mutants 1, 2, 71, 72, 74: the default ε is 0.2 and the default β is 0; a
+    reference given with β = 0 adds no KL and reports kl_ref_sum = 0; no reference reports 0."""
+    lp = [torch.tensor([-0.1, -2.0])]
+    old, adv = [[-1.0, -1.0]], [[1.0, -1.0]]
+    explicit = policy_loss(lp, old, adv, 2.0, 0.2)
+    assert float(policy_loss(lp, old, adv, 2.0).loss) == pytest.approx(float(explicit.loss))
+    assert explicit.clipped_tokens > 0  # ε matters on these ratios (e^0.9, e^-1)
+    assert explicit.kl_ref_sum == 0.0
+    ref = [torch.tensor([-3.0, -3.0])]
+    with_ref = policy_loss(lp, old, adv, 2.0, 0.2, ref)  # β defaults to 0
+    assert float(with_ref.loss) == pytest.approx(float(explicit.loss))
+    assert with_ref.kl_ref_sum == 0.0
+    zero_beta = policy_loss(lp, old, adv, 2.0, 0.2, ref, 0.0)
+    assert zero_beta.kl_ref_sum == 0.0
+
+
+def test_leave_one_out_with_two_samples_uses_the_other_one() -> None:
+    """problem_baselines mutants 59/60 (``< 2`` -> ``<= 2`` / ``< 3``): with k = 2 each sample's
+    baseline is the other sample, not the group mean."""
+    samples, verdicts = [sample("a", index=0), sample("a", index=1)], [PASS, CRASH]
+    bases, fell_back = problem_baselines(samples, verdicts, RewardConfig(baseline="loo", **COARSE))
+    assert [b.coarse for b in bases] == pytest.approx([-0.6, 1.0])  # type: ignore[union-attr]
+    assert [b.n for b in bases] == [1, 1]  # type: ignore[union-attr]
+    assert fell_back is False
+
+
+@pytest.mark.parametrize("kind", ["none", "group", "loo"])
+def test_only_the_greedy_baseline_counts_fallbacks(kind: str) -> None:
+    """problem_baselines mutants 20/73/84: none, group and loo never report a greedy fallback."""
+    assert score_round(SAMPLES, VERDICTS, RewardConfig(baseline=kind, **COARSE)).fallbacks == 0
+
+
+def test_baseline_sizes_greedy_one_fallback_zero() -> None:
+    """problem_baselines 44/46/53 and baseline_from_verdict 13/26: a greedy baseline counts one
+    program; the group-mean stand-in for a missing greedy verdict is marked n = 0."""
+    config = RewardConfig(baseline="greedy", **COARSE)
+    assert baseline_from_verdict(HALF, sample("a"), config).n == 1
+    bases, fell_back = problem_baselines(SAMPLES[:3], VERDICTS[:3], config, None)
+    assert fell_back is True
+    assert [b.n for b in bases] == [0, 0, 0]  # type: ignore[union-attr]
+    assert bases[0].coarse == pytest.approx((1.0 - 0.3 - 0.6) / 3)  # type: ignore[union-attr]
+
+
+def test_tokens_overlapping_ignores_zero_width_tokens_and_says_none() -> None:
+    """spans mutants 7 (``a <= b``) and 14 (never None)."""
+    assert tokens_overlapping([(0, 2), (3, 3), (4, 6)], 3, 4) is None
+    assert tokens_overlapping([(0, 2), (3, 3), (3, 6)], 3, 4) == (2, 2)
+
+
+def test_outcome_return_per_mode_and_term() -> None:
+    """outcome_return mutants 3-6, 9, 10, 13: the std that normalises is of the terms that are on."""
+    values = (-0.3, 0.35, 0.35, 0.0)  # coarse, adaptive, official, fine of a half-passing program
+    assert outcome_return(values, RewardConfig(mode="official", adaptive=True)) == 0.35
+    assert outcome_return(values, RewardConfig(mode="official", adaptive=False)) == -0.3
+    on = RewardConfig(coarse=False, adaptive=True)
+    assert outcome_return(values, on) == pytest.approx(0.35)
+    assert outcome_return(values, RewardConfig(coarse=True, adaptive=False)) == pytest.approx(-0.3)
+
+
+def test_pass_at_k_table_edges() -> None:
+    """pass_at_k_table mutants 11/16/31 and parse_ks 6: a one-sample problem counts (and makes
+    k = 2 unreportable); with no problems every k is skipped; an empty item is skipped, not the end."""
+    assert pass_at_k_table([(1, 1)], [1]).values == {1: 1.0}
+    assert 2 in pass_at_k_table([(1, 1), (3, 1)], [1, 2]).skipped
+    assert set(pass_at_k_table([], [1, 2]).skipped) == {1, 2}
+    assert parse_ks("1,,5") == (1, 5)
