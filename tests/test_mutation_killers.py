@@ -94,7 +94,7 @@ def test_baseline_sizes_greedy_one_fallback_zero() -> None:
 
 def test_tokens_overlapping_ignores_zero_width_tokens_and_says_none() -> None:
     """spans mutants 7 (``a <= b``) and 14 (never None)."""
-    assert tokens_overlapping([(0, 2), (3, 3), (4, 6)], 3, 4) is None
+    assert tokens_overlapping([(0, 2), (3, 3), (4, 6)], 2, 4) is None  # (3, 3) lies inside
     assert tokens_overlapping([(0, 2), (3, 3), (3, 6)], 3, 4) == (2, 2)
 
 
