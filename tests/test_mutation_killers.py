@@ -115,3 +115,41 @@ def test_pass_at_k_table_edges() -> None:
     assert 2 in pass_at_k_table([(1, 1), (3, 1)], [1, 2]).skipped
     assert set(pass_at_k_table([], [1, 2]).skipped) == {1, 2}
     assert parse_ks("1,,5") == (1, 5)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        ((1.0, 0, 1), TypeError, "pass_at_k: n must be an int, got float"),
+        ((2, "1", 1), TypeError, "pass_at_k: c must be an int, got str"),
+        ((2, 1, True), TypeError, "pass_at_k: k must be an int, got bool"),
+        ((2, 1, 0), ValueError, "pass_at_k: k must be >= 1, got k=0"),
+        ((2, 3, 1), ValueError, r"pass_at_k: need 0 <= c <= n, got n=2, c=3"),
+        ((0, 0, 1), ValueError, r"k=1 > n=0 is undefined .*replacement\); sample at least k"),
+    ],
+)
+def test_pass_at_k_errors_name_what_is_wrong(args: tuple, error: type, message: str) -> None:
+    """passk pass_at_k mutants 1-6, 9, 10, 13, 15, 16, 21, 24, 25: each bad input gets its own
+    message naming the argument (n = 0 is "k > n", not "c outside [0, n]")."""
+    from rltf.evaluation.passk import pass_at_k
+
+    with pytest.raises(error, match=message):
+        pass_at_k(*args)
+
+
+def test_table_parse_and_loss_errors_name_what_is_wrong() -> None:
+    """pass_at_k_table 6, parse_ks 16, normaliser 26, sl_loss 5, policy_loss 4-6, 23, 27, 28."""
+    from rltf.training.losses import sl_loss
+
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        pass_at_k_table([(2, 1)], [0])
+    with pytest.raises(ValueError, match=r"^--k: no values given"):
+        parse_ks(" , ")
+    with pytest.raises(ValueError, match=r"expected one of token_mean, sample_mean, sum\)"):
+        normaliser([1], "mean")
+    with pytest.raises(ValueError, match=r"^sl_loss: empty batch$"):
+        sl_loss([])
+    with pytest.raises(ValueError, match=r"^policy_loss: empty batch$"):
+        policy_loss([], [], [], 1.0)
+    with pytest.raises(ValueError, match=r"1 behaviour log-probs$"):
+        policy_loss([torch.zeros(2)], [[0.0]], [[0.0, 0.0]], 1.0)
