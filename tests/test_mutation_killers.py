@@ -125,7 +125,11 @@ def test_pass_at_k_table_edges() -> None:
         ((2, 1, True), TypeError, "pass_at_k: k must be an int, got bool"),
         ((2, 1, 0), ValueError, "pass_at_k: k must be >= 1, got k=0"),
         ((2, 3, 1), ValueError, r"pass_at_k: need 0 <= c <= n, got n=2, c=3"),
-        ((0, 0, 1), ValueError, r"k=1 > n=0 is undefined .*replacement\); sample at least k"),
+        (
+            (0, 0, 1),
+            ValueError,
+            r"k=1 > n=0 is undefined .*without replacement\); sample at least k programs per problem$",
+        ),
     ],
 )
 def test_pass_at_k_errors_name_what_is_wrong(args: tuple, error: type, message: str) -> None:
