@@ -157,3 +157,19 @@ def test_table_parse_and_loss_errors_name_what_is_wrong() -> None:
         policy_loss([], [], [], 1.0)
     with pytest.raises(ValueError, match=r"1 behaviour log-probs$"):
         policy_loss([torch.zeros(2)], [[0.0]], [[0.0, 0.0]], 1.0)
+
+
+def test_learner_sl_gradient_is_divided_by_the_steps_token_count() -> None:
+    """Hand mutation of Learner._sl_part (z -> 1.0), the SL twin of the RL one above: survived
+    test_training_learner.py and test_training_sft.py."""
+    from test_training_learner import SL
+
+    learner = Learner(policy(), OptimConfig(lr=0.1, grad_clip=None), 5)
+    captured = captured_gradient(learner)
+    learner.train_step(SL, [])
+    reference = policy()
+    lps = reference.token_logprobs([ex.prompt_ids for ex in SL], [ex.target_ids for ex in SL])
+    z = sum(len(ex.target_ids) for ex in SL)
+    (-torch.cat(lps).sum() / z).backward()
+    expected = [p.grad for p in reference.model.parameters() if p.requires_grad]
+    assert all(torch.allclose(x, y, atol=1e-6) for x, y in zip(captured[0], expected, strict=True))
