@@ -173,3 +173,28 @@ def test_learner_sl_gradient_is_divided_by_the_steps_token_count() -> None:
     (-torch.cat(lps).sum() / z).backward()
     expected = [p.grad for p in reference.model.parameters() if p.requires_grad]
     assert all(torch.allclose(x, y, atol=1e-6) for x, y in zip(captured[0], expected, strict=True))
+
+
+def test_mismatched_samples_and_verdicts_raise() -> None:
+    """zip(strict=True) mutants: problem_baselines 10/13/14, outcome_scale 21/24/25,
+    group_baseline 7/10/15 — one verdict per sample, or a ValueError (never a silent truncation)."""
+    from rltf.feedback.advantages import outcome_scale
+    from rltf.feedback.rewards import group_baseline
+
+    three, two = SAMPLES[:3], [PASS, HALF]
+    with pytest.raises(ValueError):
+        problem_baselines(three, two, RewardConfig(baseline="group", **COARSE))
+    with pytest.raises(ValueError):
+        outcome_scale(three, two, RewardConfig(normalize="group", **COARSE))
+    with pytest.raises(ValueError):
+        group_baseline(two, RewardConfig(**COARSE), three)
+
+
+def test_an_explicit_none_baseline_is_accepted_under_baseline_none() -> None:
+    """_resolve_baseline mutants 7/8: Baseline('none') with ``baseline: none`` is not an error."""
+    from rltf.feedback import Baseline
+    from rltf.feedback.rewards import token_rewards
+
+    config = RewardConfig(baseline="none", **COARSE)
+    out = token_rewards(sample("a"), PASS, Baseline.none(), config)
+    assert out.rewards[0] == pytest.approx(1.0)
