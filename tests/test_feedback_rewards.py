@@ -5,12 +5,11 @@ a line error penalises exactly the line's tokens)."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from functools import partial
 
 from rltf.feedback import (
     ABLATIONS,

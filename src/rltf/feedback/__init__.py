@@ -48,8 +48,8 @@ from rltf.feedback.spans import (
 
 __all__ = [
     "ABLATIONS",
-    "GRPO",
     "CATEGORY_TABLE",
+    "GRPO",
     "MEMORY_LIMIT",
     "SIGNAL",
     "TIMEOUT",

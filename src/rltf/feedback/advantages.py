@@ -76,9 +76,7 @@ def problem_baselines(
     if kind == "group" or len(values) < 2:
         group = replace(mean_baseline("group", values), kind=kind)
         return [group] * len(samples), False
-    return [
-        mean_baseline("loo", values[:i] + values[i + 1 :]) for i in range(len(values))
-    ], False
+    return [mean_baseline("loo", values[:i] + values[i + 1 :]) for i in range(len(values))], False
 
 
 def outcome_scale(
@@ -115,9 +113,7 @@ def score_round(
         group_s = [samples[i] for i in idx]
         group_v = [verdicts[i] for i in idx]
         judged: list[Verdict] = [v for v in group_v if v is not None]
-        bases, fell_back = problem_baselines(
-            group_s, judged, config, (greedy or {}).get(pid)
-        )
+        bases, fell_back = problem_baselines(group_s, judged, config, (greedy or {}).get(pid))
         fallbacks += fell_back
         scale = outcome_scale(group_s, judged, config)
         for i, s, v, base in zip(idx, group_s, judged, bases, strict=True):
