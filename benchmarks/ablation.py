@@ -41,8 +41,9 @@ from rltf.config import from_dict, nested_overrides
 from rltf.console import setup_logging
 from rltf.demo import DATASET_TEST, DATASET_TRAIN, PRESETS, deep_merge, evaluate_held_out
 from rltf.evaluation.bootstrap import Scores, bootstrap_mean, paired_difference
+from rltf.evaluation.passk import pass_at_k
 from rltf.evaluation.plots import read_metrics
-from rltf.evaluation.report import EvalReport
+from rltf.evaluation.report import EvalReport, ProblemResult
 from rltf.feedback import GRPO
 from rltf.records import Problem
 from rltf.training.config import SFTConfig, TrainConfig
@@ -122,9 +123,15 @@ def withheld_problems(args: argparse.Namespace) -> list[Problem]:
 
 def evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, EvalReport]:
     """The evaluation sets of this ablation, same draws (evaluation seed) for every model."""
+    from rltf.tasks import load_dataset
+
     preset = PRESETS[args.preset]
+    held_out = None if args.eval_tier_only else load_dataset(DATASET_TEST)  # all 265
+    eval_dir = out / ("eval" if args.eval_tier_only else "eval-all")
     sets = {
-        "held-out": evaluate_held_out(model, out / "eval", preset, args.eval_seed, args.n, True)
+        "held-out": evaluate_held_out(
+            model, eval_dir, preset, args.eval_seed, args.n, True, problems=held_out
+        )
     }
     if args.from_tests:
         sets["withheld"] = evaluate_held_out(
@@ -169,29 +176,56 @@ def per_problem(report: EvalReport) -> dict[str, float]:
     return {p.problem_id: p.c / p.n if p.n else 0.0 for p in report.problems}
 
 
-def table(name: str, scores: dict[str, Scores], reports: dict[str, list[EvalReport]]) -> str:
-    """Markdown: each row's pass@1 mean [95% CI], the paired difference against SL only, and
-    pass@k (mean over seeds) for the report's other ks."""
-    any_report = next(iter(reports.values()))[0]
-    ks = sorted(k for k in any_report.pass_at_k if k != 1)
-    head = "| row | seeds | pass@1 (%) [95% CI] | Δ vs sl (points) [95% CI] | "
+CONTROLS = ("sl", "grpo")  # the rows every other row is paired against
+
+
+Runs = dict[str, dict[int, EvalReport]]  # row -> training seed -> its evaluation
+
+
+def table(name: str, runs: Runs, tier: str | None = None) -> str:
+    """Markdown: each row's pass@1 mean [95% CI], the paired differences against SL only and
+    scalar GRPO, and pass@k (mean over seeds) for the report's other ks; ``tier``: only the
+    problems of that difficulty."""
+    results = {
+        row: {
+            seed: [p for p in r.problems if tier in (None, p.difficulty)] for seed, r in rs.items()
+        }
+        for row, rs in runs.items()
+    }
+    scores: dict[str, Scores] = {
+        row: {
+            seed: {p.problem_id: p.c / p.n if p.n else 0.0 for p in ps} for seed, ps in rs.items()
+        }
+        for row, rs in results.items()
+    }
+    first = next(iter(next(iter(runs.values())).values()))
+    ks = sorted(k for k in first.pass_at_k if k != 1)
+    controls = [c for c in CONTROLS if c in scores]
     lines = [
-        f"**{name}** ({any_report.num_problems} problems, n={any_report.n})",
+        f"**{name}** ({len(next(iter(scores['warm start'].values())))} problems, n={first.n})",
         "",
-        head + " | ".join(f"pass@{k} (%)" for k in ks) + " |",
-        "|---|---:|---:|---:|" + "---:|" * len(ks),
+        "| row | seeds | pass@1 (%) [95% CI] | "
+        + "".join(f"Δ vs {c} (points) [95% CI] | " for c in controls)
+        + " | ".join(f"pass@{k} (%)" for k in ks)
+        + " |",
+        "|---|---:|---:|" + "---:|" * (len(controls) + len(ks)),
     ]
     for row, by_seed in scores.items():
         iv = bootstrap_mean(by_seed)
         ci = f"{100 * iv.mean:.2f} [{100 * iv.low:.2f}, {100 * iv.high:.2f}]"
-        delta = "—"
-        if row != "sl" and "sl" in scores and row != "warm start":
-            delta = paired_difference(by_seed, scores["sl"]).fmt()
-        cells = [
-            f"{100 * sum(r.pass_at_k[k] for r in reports[row]) / len(reports[row]):.2f}" for k in ks
+        deltas = [
+            "—" if row in (c, "warm start") else paired_difference(by_seed, scores[c]).fmt()
+            for c in controls
         ]
-        lines.append(f"| {row} | {len(by_seed)} | {ci} | {delta} | " + " | ".join(cells) + " |")
+        cells = [f"{100 * mean_pass_at_k(list(results[row].values()), k):.2f}" for k in ks]
+        lines.append(f"| {row} | {len(by_seed)} | {ci} | " + " | ".join(deltas + cells) + " |")
     return "\n".join(lines)
+
+
+def mean_pass_at_k(runs: list[list[ProblemResult]], k: int) -> float:
+    """pass@k over each run's problems (unbiased estimator), averaged over runs (seeds)."""
+    per_run = [sum(pass_at_k(p.n, p.c, k) for p in probs) / len(probs) for probs in runs]
+    return sum(per_run) / len(per_run)
 
 
 def parse_args() -> argparse.Namespace:
@@ -206,6 +240,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=None, help="default: the preset's")
     parser.add_argument("--n", type=int, default=None, help="samples a problem (preset's)")
     parser.add_argument("--eval-seed", type=int, default=1234)
+    parser.add_argument(
+        "--eval-tier-only",
+        action="store_true",
+        help="evaluate held-out on the preset's tier only (default: all 265 problems)",
+    )
     parser.add_argument("--rows", nargs="+", default=["sl", "rltf", "grpo"], choices=list(ROWS))
     add_overrides_arg(parser, "override a training config key of every row; repeatable")
     args = parser.parse_args()
@@ -222,14 +261,12 @@ def main() -> int:
     quiet_model_loading()
     start = warm_start(args)
     out = Path(args.out)
-    scores: dict[str, dict[str, Scores]] = {}
-    reports: dict[str, dict[str, list[EvalReport]]] = {}
+    reports: dict[str, Runs] = {}  # evaluation set -> row -> seed -> report
     compute: dict[str, list[dict[str, float]]] = {}
 
     def record(row: str, seed: int, sets: dict[str, EvalReport]) -> None:
         for name, report in sets.items():
-            scores.setdefault(name, {}).setdefault(row, {})[seed] = per_problem(report)
-            reports.setdefault(name, {}).setdefault(row, []).append(report)
+            reports.setdefault(name, {}).setdefault(row, {})[seed] = report
 
     record("warm start", 0, evaluate(start, out / "warm-start", args))
     for row in args.rows:
@@ -249,7 +286,11 @@ def main() -> int:
         "problem." + (f" Overrides: {' '.join(args.overrides)}." if args.overrides else "")
     )
     labels = {"held-out": f"held-out {DATASET_TEST}", "withheld": "withheld training problems"}
-    parts = [intro] + [table(labels[n], scores[n], reports[n]) for n in scores]
+    parts = [intro] + [table(labels[n], reports[n]) for n in reports]
+    if not args.eval_tier_only:
+        for tier in preset.eval_difficulties:  # the demo's tier: where the model scores at all
+            label = f"held-out {DATASET_TEST}, {tier} tier"
+            parts.insert(2, table(label, reports["held-out"], tier))
     cost = ["| row | train s / run | programs / run |", "|---|---:|---:|"]
     for row, runs in compute.items():
         secs = sum(c["seconds"] for c in runs) / len(runs)
@@ -258,6 +299,10 @@ def main() -> int:
     text = "\n\n".join([*parts, "\n".join(cost)])
     print("\n" + text)
     (out / "ablation.md").write_text(text + "\n", encoding="utf-8")
+    scores = {
+        name: {row: {seed: per_problem(r) for seed, r in rs.items()} for row, rs in runs.items()}
+        for name, runs in reports.items()
+    }
     saved = {"args": vars(args), "compute": compute, "scores": scores}
     (out / "ablation.json").write_text(json.dumps(saved, indent=1), encoding="utf-8")
     return 0
