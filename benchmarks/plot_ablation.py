@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -48,57 +49,58 @@ def series(run: Path, key: str) -> tuple[list[float], list[float]]:
 
 
 def plot(root: Path, out: Path) -> Path:
+    """A 2 x 3 grid: the four training curves, then held-out (and, for --from-tests, withheld)
+    pass@1 with CIs; one colour per row in every panel."""
     saved = json.loads((root / "ablation.json").read_text(encoding="utf-8"))
-    rows = [r for r in saved["scores"]["held-out"] if r != "warm start"]
-    fig = Figure(figsize=(4.2 * (len(CURVES) + 1), 3.6))
+    labels = list(saved["scores"]["held-out"])
+    colour = {row: f"C{i}" for i, row in enumerate(labels)}
+    fig = Figure(figsize=(14, 7.5))
     for i, (title, keys) in enumerate(CURVES):
-        ax = fig.add_subplot(1, len(CURVES) + 1, i + 1)
+        ax = fig.add_subplot(2, 3, i + 1)
         for key in (keys,) if isinstance(keys, str) else keys:
-            for row in rows:
-                curves = [series(run / "train", key) for run in sorted((root / row).glob("seed*"))]
-                curves = [c for c in curves if c[0]]
-                if not curves:
-                    continue
-                n = min(len(c[0]) for c in curves)
-                xs = curves[0][0][:n]
-                stack = [c[1][:n] for c in curves]
-                mean = [sum(col) / len(col) for col in zip(*stack, strict=True)]
-                style = "--" if key.endswith("clip_fraction") else "-"
-                ax.plot(
-                    xs,
-                    mean,
-                    style,
-                    label=f"{row} ({len(curves)} seeds)" + (" clip" if style == "--" else ""),
-                )
-                ax.fill_between(
-                    xs,
-                    [min(c) for c in zip(*stack, strict=True)],
-                    [max(c) for c in zip(*stack, strict=True)],
-                    alpha=0.15,
-                )
-        ax.set_title(title, fontsize=9)
+            for row in labels[1:]:
+                curve_panel(ax, root, row, key, colour[row])
+        ax.set_title(title, fontsize=10)
         ax.set_xlabel("learner step")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    ax = fig.add_subplot(1, len(CURVES) + 1, len(CURVES) + 1)
-    labels = list(saved["scores"]["held-out"])
-    for j, row in enumerate(labels):
-        scores = {int(s): v for s, v in saved["scores"]["held-out"][row].items()}
-        iv = bootstrap_mean(scores)
-        ax.errorbar(
-            [j],
-            [100 * iv.mean],
-            yerr=[[100 * (iv.mean - iv.low)], [100 * (iv.high - iv.mean)]],
-            fmt="o",
-            capsize=4,
-        )
-    ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
-    ax.set_title("held-out pass@1 (%), 95% CI", fontsize=9)
-    ax.grid(alpha=0.3)
+    for j, name in enumerate(n for n in ("held-out", "withheld") if n in saved["scores"]):
+        ax = fig.add_subplot(2, 3, len(CURVES) + 1 + j)
+        ci_panel(ax, saved["scores"][name], colour)
+        ax.set_title(f"{name} pass@1 (%), mean and 95% CI over seeds x problems", fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     return out
+
+
+def curve_panel(ax: Any, root: Path, row: str, key: str, colour: str) -> None:
+    """One row's smoothed curve of ``key``: the mean over seeds, the seeds' range shaded."""
+    curves = [series(run / "train", key) for run in sorted((root / row).glob("seed*"))]
+    curves = [c for c in curves if c[0]]
+    if not curves:
+        return  # e.g. the SL-only row has no actor
+    n = min(len(c[0]) for c in curves)
+    stack = [c[1][:n] for c in curves]
+    columns = list(zip(*stack, strict=True))
+    clip = key.endswith("clip_fraction")
+    label = f"{row} ({len(curves)} seeds)" + (" clip fraction" if clip else "")
+    ax.plot(curves[0][0][:n], [sum(c) / len(c) for c in columns], "--" if clip else "-",
+            color=colour, label=label)  # fmt: skip
+    ax.fill_between(curves[0][0][:n], [min(c) for c in columns], [max(c) for c in columns],
+                    color=colour, alpha=0.15)  # fmt: skip
+
+
+def ci_panel(
+    ax: Any, scores: dict[str, dict[str, dict[str, float]]], colour: dict[str, str]
+) -> None:
+    for j, (row, by_seed) in enumerate(scores.items()):
+        iv = bootstrap_mean({int(s): v for s, v in by_seed.items()})
+        low, high = 100 * (iv.mean - iv.low), 100 * (iv.high - iv.mean)
+        ax.errorbar([j], [100 * iv.mean], yerr=[[low], [high]], fmt="o", capsize=4,
+                    color=colour[row])  # fmt: skip
+    ax.set_xticks(range(len(scores)), list(scores), rotation=30, fontsize=8)
+    ax.grid(alpha=0.3)
 
 
 def main() -> int:
