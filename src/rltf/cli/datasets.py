@@ -13,7 +13,7 @@ import importlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from rltf.cli._common import add_config_args
 from rltf.config import ConfigError
@@ -228,7 +228,10 @@ def _clip(text: str, max_chars: int) -> str:
 
 class Pool(Protocol):
     def run_batch(
-        self, jobs: Sequence[tuple[Problem, str]], mode: str = ..., progress: bool = ...
+        self,
+        jobs: Sequence[tuple[Problem, str]],
+        mode: Literal["train", "eval"] = ...,
+        progress: bool = ...,
     ) -> list[Verdict]: ...
 
 
