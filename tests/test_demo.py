@@ -42,6 +42,7 @@ MICRO = DemoPreset(
     eval_limit=4,
     eval_difficulties=("easy",),
     workers=1,
+    seeds=2,
 )
 
 
@@ -65,6 +66,15 @@ def test_demo_runs_every_stage_and_reuses_them(tmp_path, monkeypatch):
     assert all("loss/rl" in r for r in rl_rows) and not any("loss/rl" in r for r in sl_rows)
     assert "held-out builtin:basic:test, easy tier" in (out / "summary.md").read_text()
     assert (out / "training.png").stat().st_size > 0
+    # a second training seed of each, paired against each other
+    assert (out / "rltf-seed1/final").exists() and (out / "control-seed1/final").exists()
+    assert "seed: 1" in (out / "control-seed1" / "config.yaml").read_text()
+    assert [s["seed"] for s in summary["per_seed"]] == summary["seeds"] == [0, 1]
+    assert summary["per_seed"][0]["after"]["pass@1"] == after["pass_at_k"]["pass@1"]
+    gain = summary["rltf_minus_control_pass_at_1"]
+    assert gain["low"] <= gain["mean"] <= gain["high"]
+    first = [s["after"]["pass@1"] - s["control"]["pass@1"] for s in summary["per_seed"]]
+    assert abs(gain["mean"] - sum(first) / 2) < 1e-9  # the mean of the per-seed differences
 
     # A second run reuses the finished stages instead of training again.
     def fail(*args, **kwargs):
@@ -112,10 +122,17 @@ def test_comparison_table_rows():
             problems_without_results=0,
         )
 
-    table = comparison_table(report(0.1, 1), report(0.5, 3), report(0.2, 2), "title")
+    table = comparison_table(report(0.1, 1), [report(0.5, 3)], [report(0.2, 2)], "title")
     assert "| warm start | RLTF | SL-only control |" in table
     assert "| pass@1 | 10.00% | 50.00% | 20.00% |" in table
     assert "| passed | 16.7% | 50.0% | 33.3% |" in table
+    # several training seeds: each column is their mean
+    table = comparison_table(
+        report(0.1, 1), [report(0.5, 3), report(0.3, 1)], [report(0.2, 2), report(0.2, 4)], "t"
+    )
+    assert "| warm start | RLTF (mean of 2 seeds) | SL-only control (mean of 2 seeds) |" in table
+    assert "| pass@1 | 10.00% | 40.00% | 20.00% |" in table
+    assert "| passed | 16.7% | 33.3% | 50.0% |" in table
 
 
 def test_held_out_ks_report_pass_at_5_where_n_allows():

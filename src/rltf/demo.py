@@ -7,6 +7,9 @@
     5. control      the same loop from the same warm start with every reward off (SL only, same
                     steps and reference batches), evaluated the same way
 
+Steps 3-5 run for ``preset.seeds`` training seeds, and the demo prints RLTF - control on pass@1
+with a paired bootstrap CI over seeds and problems: one seed is an anecdote.
+
 Every stage writes into ``<out>/<stage>`` and is resumed or reused when the demo is run again, so
 an interrupted demo loses no completed work. Presets are embedded here (no files to find).
 """
@@ -15,12 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rltf.config import from_dict
+from rltf.evaluation.bootstrap import Interval, paired_difference
 from rltf.evaluation.report import EvalReport
 from rltf.records import Problem
 
@@ -43,6 +47,7 @@ class DemoPreset:
     eval_difficulties: tuple[str, ...] = ()  # held-out levels evaluated (empty: all)
     eval_batch_size: int = 64
     workers: int = 2
+    seeds: int = 1  # training seeds of RLTF and of the control (seed, seed + 1, ...)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -114,6 +119,7 @@ PRESETS: dict[str, DemoPreset] = {
         eval_temperature=0.6,
         eval_max_new_tokens=96,
         eval_difficulties=_EASY,
+        seeds=3,
         notes=(
             "The pretrained preset (rltf demo --preset smollm2: SmolLM2-135M-Instruct with LoRA) "
             "does not fit this 15-minute budget on 2 CPU cores and has not been shown to beat "
@@ -270,24 +276,37 @@ def run_demo(
 
     # RLTF, and the control: the same loop from the same warm start with every reward off
     # (SL on the same reference batches for the same steps; it differs in the RL term only).
-    after = _train_and_evaluate(preset, out, "rltf", seed, train_overrides, sft_final, {})
-    if after is None:
-        return 130
-    log.info("[4/5] after RLTF: %s", _headline(after))
     sl_only = {"rewards": {"coarse": False, "fine": False, "adaptive": False}}
-    control = _train_and_evaluate(preset, out, "control", seed, train_overrides, sft_final, sl_only)
-    if control is None:
-        return 130
-    log.info("[5/5] SL-only control: %s", _headline(control))
+    afters: list[EvalReport] = []
+    controls: list[EvalReport] = []
+    for i, run_seed in enumerate(range(seed, seed + preset.seeds)):
+        suffix = "" if i == 0 else f"-seed{run_seed}"
+        tag = f" (seed {run_seed}, {i + 1}/{preset.seeds})"
+        after = _train_and_evaluate(
+            preset, out, f"rltf{suffix}", run_seed, train_overrides, sft_final, {}
+        )
+        if after is None:
+            return 130
+        log.info("[3-4/5] after RLTF%s: %s", tag, _headline(after))
+        control = _train_and_evaluate(
+            preset, out, f"control{suffix}", run_seed, train_overrides, sft_final, sl_only
+        )
+        if control is None:
+            return 130
+        log.info("[5/5] SL-only control%s: %s", tag, _headline(control))
+        afters.append(after)
+        controls.append(control)
 
     from rltf.evaluation.plots import plot_training_curves
 
     plot = plot_training_curves(out / "rltf" / "metrics.jsonl", out / "training.png")
     levels = f", {'/'.join(preset.eval_difficulties)} tier" if preset.eval_difficulties else ""
-    table = comparison_table(before, after, control, f"held-out {DATASET_TEST}{levels}")
+    table = comparison_table(before, afters, controls, f"held-out {DATASET_TEST}{levels}")
+    gain = rltf_minus_control(afters, controls, seed)
     summary = {
         "preset": preset_name,
         "seed": seed,
+        "seeds": list(range(seed, seed + preset.seeds)),
         "description": preset.description,
         "overrides": overrides,
         "eval": {
@@ -296,21 +315,30 @@ def run_demo(
             "temperature": preset.eval_temperature,
         },
         "before": before.to_dict(),
-        "after": after.to_dict(),
-        "control": control.to_dict(),
+        "after": afters[0].to_dict(),  # the first training seed's reports
+        "control": controls[0].to_dict(),
+        "per_seed": [
+            {
+                "seed": seed + i,
+                "after": a.to_dict()["pass_at_k"],
+                "control": c.to_dict()["pass_at_k"],
+            }
+            for i, (a, c) in enumerate(zip(afters, controls, strict=True))
+        ],
+        "rltf_minus_control_pass_at_1": {"mean": gain.mean, "low": gain.low, "high": gain.high},
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "summary.md").write_text(table + "\n", encoding="utf-8")
     print(table)
-    gain = after.pass_at_k.get(1, 0.0) - control.pass_at_k.get(1, 0.0)
+    verdict = "above" if gain.low > 0 else "below" if gain.high < 0 else "not separated from"
     print(
-        f"\nseed {seed}; the same problems, sampling settings and evaluation seed in every column."
-        "\nRLTF = SL on reference solutions + RL from unit-test feedback, in one step; the"
-        "\nSL-only control trains the same steps on the same reference batches without the RL"
-        f"\nterm. RLTF - control, pass@1: {100 * gain:+.2f} points (one seed: docs/results.md"
-        "\nhas the multi-seed comparison with confidence intervals)."
-        f"\ntraining curves: {plot}\nreports: {out / 'eval-before'}, {out / 'eval-after'}, "
-        f"{out / 'eval-control'}"
+        f"\ntraining seeds {summary['seeds']} (RLTF and control: mean over them); the same "
+        "problems,\nsampling settings and evaluation seed in every column. RLTF = SL on "
+        "reference solutions\n+ RL from unit-test feedback in one step; the SL-only control "
+        "trains the same steps on\nthe same reference batches without the RL term."
+        f"\nRLTF - control, pass@1: {gain.fmt()} points (mean [95% CI], paired bootstrap over"
+        f"\nseeds and problems): RLTF is {verdict} the control here."
+        f"\ntraining curves: {plot}\nreports: {out}/eval-*"
     )
     for note in preset.notes:
         print(note)
@@ -351,19 +379,43 @@ def _headline(report: EvalReport) -> str:
     return ", ".join(f"pass@{k} {100 * v:.2f}%" for k, v in sorted(report.pass_at_k.items()))
 
 
-def comparison_table(before: EvalReport, after: EvalReport, control: EvalReport, title: str) -> str:
-    """A markdown table, warm start / RLTF / SL-only control: pass@k and the outcome mix."""
-    reports = (before, after, control)
+def comparison_table(
+    before: EvalReport, afters: Sequence[EvalReport], controls: Sequence[EvalReport], title: str
+) -> str:
+    """A markdown table, warm start / RLTF / SL-only control (the last two: mean over training
+    seeds): pass@k and the outcome mix."""
+    columns = ([before], afters, controls)
+    seeds = f" (mean of {len(afters)} seeds)" if len(afters) > 1 else ""
     rows = [
         f"| {title} ({before.num_problems} problems, n={before.n}) "
-        "| warm start | RLTF | SL-only control |",
+        f"| warm start | RLTF{seeds} | SL-only control{seeds} |",
         "|---|---:|---:|---:|",
     ]
-    for k in sorted(set(before.pass_at_k) & set(after.pass_at_k) & set(control.pass_at_k)):
-        rows.append(
-            f"| pass@{k} | " + " | ".join(f"{100 * r.pass_at_k[k]:.2f}%" for r in reports) + " |"
-        )
+    ks = set(before.pass_at_k).intersection(*(r.pass_at_k for r in [*afters, *controls]))
+    for k in sorted(ks):
+        cells = [_mean(r.pass_at_k[k] for r in col) for col in columns]
+        rows.append(f"| pass@{k} | " + " | ".join(f"{100 * v:.2f}%" for v in cells) + " |")
     for outcome in ("passed", "failed", "runtime_error", "compile_error", "timeout"):
-        cells = " | ".join(f"{100 * r.outcome_shares.get(outcome, 0):.1f}%" for r in reports)
-        rows.append(f"| {outcome} | {cells} |")
+        cells = [_mean(r.outcome_shares.get(outcome, 0) for r in col) for col in columns]
+        rows.append(f"| {outcome} | " + " | ".join(f"{100 * v:.1f}%" for v in cells) + " |")
     return "\n".join(rows)
+
+
+def rltf_minus_control(
+    afters: Sequence[EvalReport], controls: Sequence[EvalReport], first_seed: int
+) -> Interval:
+    """pass@1 of RLTF minus the control's, paired by training seed and problem (c / n of each
+    problem), with a two-stage bootstrap CI (evaluation/bootstrap.py)."""
+
+    def scores(reports: Sequence[EvalReport]) -> dict[int, dict[str, float]]:
+        return {
+            first_seed + i: {p.problem_id: p.c / p.n if p.n else 0.0 for p in r.problems}
+            for i, r in enumerate(reports)
+        }
+
+    return paired_difference(scores(afters), scores(controls))
+
+
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items)
