@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rltf.records import Problem, RecordError, Verdict
+
+if TYPE_CHECKING:
+    from rltf.execution import ExecutionConfig, ExecutionPool
+    from rltf.execution.ray_pool import RayExecutionPool
 
 HELP = (
     "Run programs (or a dataset's reference solutions) against unit tests in the sandbox and "
@@ -28,7 +34,22 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "--solutions", action="store_true", help="run every problem's reference solutions"
     )
     p.add_argument("--out", required=True, metavar="FILE", help="results JSONL (input order)")
-    p.add_argument("--workers", type=int, default=None, help="default: the CPU count")
+    p.add_argument(
+        "--workers", type=int, default=None, help="default: the CPU count (with ray: per node)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local: a sandbox pool on this machine; ray: one sandbox pool per Ray node",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="a running Ray cluster (HOST:PORT of `ray start --head`, or auto); "
+        "default: start a local Ray and stop it afterwards",
+    )
     p.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per test")
     p.add_argument(
         "--mode",
@@ -92,8 +113,21 @@ def summary(verdicts: Sequence[Verdict], seconds: float) -> str:
     return "\n".join(lines)
 
 
+def make_pool(
+    backend: str, workers: int | None, config: ExecutionConfig, address: str | None
+) -> ExecutionPool | RayExecutionPool:
+    """The local sandbox pool, or the Ray one (one local pool per node, same interface)."""
+    if backend == "ray":
+        from rltf.execution.ray_pool import RayExecutionPool
+
+        return RayExecutionPool(address=address, config=config, workers_per_node=workers)
+    from rltf.execution import ExecutionPool
+
+    return ExecutionPool(workers=workers, config=config)
+
+
 def run(args: argparse.Namespace) -> int:
-    from rltf.execution import ExecutionConfig, ExecutionPool
+    from rltf.execution import ExecutionConfig
     from rltf.tasks import load_dataset
 
     problems = load_dataset(args.dataset)
@@ -112,9 +146,16 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.ray_address is not None and args.backend != "ray":
+        raise RecordError("--ray-address", "backend", "needs --backend ray")
+    try:
+        pool = make_pool(args.backend, args.workers, config, args.ray_address)
+    except RuntimeError as e:  # RayBackendError: Ray missing, address unreachable, no node
+        print(f"rltf execute: error: {e}", file=sys.stderr)
+        return 2
     start = time.monotonic()
     verdicts: list[Verdict] = []
-    with ExecutionPool(workers=args.workers, config=config) as pool, out.open("w") as f:
+    with pool, out.open("w") as f:
         futures = [pool.submit(p, program, args.mode) for p, program, _ in jobs]
         # In input order, each row written (and flushed) as soon as it and all before it are
         # done: an interrupted run keeps a complete prefix.
