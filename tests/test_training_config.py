@@ -116,3 +116,36 @@ def test_reference_fraction_hides_a_stable_share_of_solutions():
     assert with_refs(0.0) == set() and len(with_refs(1.0)) == 978
     with pytest.raises(ValueError, match="reference_fraction"):
         DataConfig(reference_fraction=1.5).validate()
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"learner": {"clip_eps": 0}}, "learner: clip_eps must be > 0"),
+        ({"learner": {"clip_eps": -0.1}}, "learner: clip_eps must be > 0"),
+        ({"learner": {"rl_weight": -1}}, "learner: rl_weight must be >= 0"),
+        ({"learner": {"epochs": 0}}, "learner: epochs"),
+        (
+            {
+                "rewards": {"coarse": False, "fine": False, "adaptive": False},
+                "loop": {"sl_batch_size": 0, "warm_start_steps": 0},
+            },
+            "nothing to learn",
+        ),
+        (
+            {"learner": {"rl_weight": 0}, "loop": {"sl_batch_size": 0, "warm_start_steps": 0}},
+            "learner.rl_weight: no SL term",
+        ),
+    ],
+)
+def test_rl_config_that_cannot_learn_is_refused_naming_the_key(tmp_path, capsys, data, key):
+    with pytest.raises(ConfigError, match=key):
+        from_dict(TrainConfig, data, "x.yaml")
+    # and through the CLI: one line, exit 2
+    import yaml
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    assert main(["train", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and key in err and str(bad) in err
