@@ -43,6 +43,7 @@ from rltf.tasks import STYLES
 
 if TYPE_CHECKING:
     import datasets
+    from typing_extensions import Self  # typing.Self needs Python 3.11
 
     from rltf.execution import ExecutionConfig, ExecutionPool
 
@@ -118,7 +119,7 @@ class _CodeRewardBase:
         if pool is not None and self._owns_pool:
             pool.close()
 
-    def __enter__(self) -> _CodeRewardBase:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
