@@ -4,7 +4,8 @@
     fraction | held-out pass@1 with its 95% CI
 
 Each row is the mean over its seeds of an exponentially smoothed curve (a shaded band spans the
-seeds' min..max). The held-out panel is read from <out>/ablation.json.
+seeds' min..max). The held-out panel is read from <out>/ablation.json. It also prints each
+row's training quantities (first and last 20 steps, mean over seeds) as a markdown table.
 
     python benchmarks/plot_ablation.py runs/ablation --out docs/img/ablation-curves.png
 """
@@ -103,6 +104,37 @@ def ci_panel(
     ax.grid(alpha=0.3)
 
 
+TRAINING_SUMMARY = (
+    ("actor pass rate", "actor/pass_rate"),
+    ("zero-advantage token share", "advantage/zero_share"),
+    ("entropy", "policy/entropy"),
+    ("SL loss", "loss/sl"),
+)
+
+
+def training_summary(root: Path, rows: list[str], window: int = 20) -> str:
+    """Markdown: each row's mean over seeds of the first and last ``window`` steps of each
+    training quantity (raw, unsmoothed), as 'first -> last'."""
+    lines = [
+        "| row | " + " | ".join(name for name, _ in TRAINING_SUMMARY) + " |",
+        "|---|" + "---:|" * len(TRAINING_SUMMARY),
+    ]
+    for row in rows:
+        runs = [
+            list(read_metrics(r / "train" / "metrics.jsonl"))
+            for r in sorted((root / row).glob("seed*"))
+        ]
+        cells = []
+        for _, key in TRAINING_SUMMARY:
+            ends = []
+            for part in (slice(0, window), slice(-window, None)):
+                values = [m[key] for run in runs for m in run[part] if key in m]
+                ends.append(f"{sum(values) / len(values):.3f}" if values else "—")
+            cells.append(" → ".join(ends) if ends[0] != "—" else "—")
+        lines.append(f"| {row} ({len(runs)} seeds) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -114,6 +146,8 @@ def main() -> int:
     if not (root / "ablation.json").is_file():
         sys.exit(f"plot_ablation: {root}/ablation.json not found (run benchmarks/ablation.py)")
     print(plot(root, Path(args.out) if args.out else root / "curves.png"))
+    rows = [r for r in json.loads((root / "ablation.json").read_text())["scores"]["held-out"]]
+    print(training_summary(root, [r for r in rows if r != "warm start"]))
     return 0
 
 
