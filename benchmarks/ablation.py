@@ -13,6 +13,10 @@ bootstrap CI over seeds and problems, and the paired difference against SL only:
                            no fine baseline, no normalisation, group baseline (what changed)
     official               the official code's variant of full RLTF
     grpo                   scalar pass/fail reward, group-normalised (same loop)
+    rltf-nostd             full RLTF without the group std normalisation (Dr. GRPO, Liu et al.
+                           2025): an all-fail group's small graded differences stay small
+    rltf-binary            full RLTF with a 0/1 coarse reward (no graded -0.3/-0.6/-1 for the
+                           kind of failure); fine and adaptive terms unchanged
 
     python benchmarks/ablation.py --warm-start runs/demo/sft/final --out runs/ablation \\
         --seeds 0 1 2 --rows sl rltf grpo coarse
@@ -70,6 +74,22 @@ ROWS: dict[str, dict[str, Any]] = {
         "learner": {"clip_eps": None},
     },
     "official": {"rewards": {"coarse": True, "fine": True, "adaptive": True, "mode": "official"}},
+    # Diagnostic rows, each one change to "rltf": does std normalisation of all-fail groups (whose
+    # graded rewards differ only in the kind of failure) or the graded failure reward cost RLTF
+    # its edge over a scalar pass/fail reward?
+    "rltf-nostd": {
+        "rewards": {"coarse": True, "fine": True, "adaptive": True, "normalize": "none"}
+    },
+    "rltf-binary": {
+        "rewards": {
+            "coarse": True,
+            "fine": True,
+            "adaptive": True,
+            "reward_fail": 0.0,
+            "reward_runtime": 0.0,
+            "reward_compile": 0.0,
+        }
+    },
     "grpo": {
         "rewards": {
             "coarse": True,

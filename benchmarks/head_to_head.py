@@ -2,19 +2,22 @@
 with full RLTF rewards, from the same warm start, for the same wall time on the same CPU.
 
     .venv/bin/python benchmarks/head_to_head.py --warm runs/demo/sft/final \\
-        --out runs/head-to-head --rltf-steps 30 --n 4
+        --out runs/head-to-head --rltf-steps 100 --n 16 --seeds 0 1 2 --trl-lr 5e-4 5e-5
 
 1. rltf arm: the tiny demo preset's RLTF stage (rltf.demo.PRESETS["tiny"].train: 8 problems x 8
    samples a step at T = 0.6, SL batch of 16 + RL batch of 64 in one AdamW step, lr 5e-4, full
    RLTF rewards with leave-one-out baselines and group normalisation) for ``--rltf-steps`` steps;
    its training wall time W is read from its summary.json.
 2. TRL arm: GRPOTrainer from the same warm start with CodeReward(kind="coarse"), the same
-   sampling (8 x 8 a step, T = 0.6, top-p 0.95, 128 new tokens), lr, warmup and clipping, stopped
-   by a callback once its training has run W seconds.
+   sampling (8 x 8 a step, T = 0.6, top-p 0.95, 128 new tokens), warmup and clipping, stopped
+   by a callback once its training has run W seconds; one arm per ``--trl-lr`` (TRL has no SL
+   term to anchor it, so the rltf preset's lr need not suit it).
 3. Held-out pass@k of the warm start and of both final models with rltf's evaluation (easy tier
    of builtin:basic:test, ``--n`` samples a problem, T = 0.6, evaluation seed 1234).
 
-Writes ``<out>/head_to_head.json`` and prints a markdown table.
+Each arm of each ``--seeds`` seed is kept in ``<out>/seed<S>/<arm>/result.json`` (an interrupted
+run resumes arm by arm). Writes ``<out>/head_to_head.json`` and prints a markdown table: means
+over seeds, pass@1 with a bootstrap CI, and rltf minus each TRL arm, paired by seed and problem.
 """
 
 from __future__ import annotations
@@ -23,8 +26,13 @@ import argparse
 import json
 import shutil
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rltf.evaluation.report import EvalReport
 
 EVAL_SEED = 1234
 
@@ -52,6 +60,7 @@ def rltf_arm(warm: Path, out: Path, steps: int, seed: int) -> dict[str, Any]:
     return {
         "final": str(out / "final"),
         "steps": summary["steps"],
+        "seed": seed,
         "train_wall_s": summary["wall_s"],
         "total_wall_s": time.monotonic() - start,
         "programs": summary["counts"]["programs"],
@@ -59,7 +68,7 @@ def rltf_arm(warm: Path, out: Path, steps: int, seed: int) -> dict[str, Any]:
     }
 
 
-def trl_arm(warm: Path, out: Path, seconds: float, seed: int) -> dict[str, Any]:
+def trl_arm(warm: Path, out: Path, seconds: float, seed: int, lr: float) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
@@ -87,7 +96,7 @@ def trl_arm(warm: Path, out: Path, seconds: float, seed: int) -> dict[str, Any]:
         max_completion_length=128,
         temperature=0.6,
         top_p=0.95,
-        learning_rate=5e-4,
+        learning_rate=lr,
         lr_scheduler_type="constant_with_warmup",
         warmup_steps=10,
         max_grad_norm=1.0,
@@ -119,6 +128,8 @@ def trl_arm(warm: Path, out: Path, seconds: float, seed: int) -> dict[str, Any]:
     return {
         "final": str(final),
         "steps": steps,
+        "seed": seed,
+        "lr": lr,
         "train_wall_s": wall,
         "programs": steps * 64,
         "samples_per_s": steps * 64 / wall,
@@ -127,11 +138,63 @@ def trl_arm(warm: Path, out: Path, seconds: float, seed: int) -> dict[str, Any]:
     }
 
 
-def evaluate(model: Path, out: Path, n: int) -> dict[int, float]:
+def evaluate(model: Path, out: Path, n: int) -> EvalReport:
     from rltf.demo import PRESETS, evaluate_held_out
 
-    report = evaluate_held_out(model, out, PRESETS["tiny"], EVAL_SEED, n=n, quiet=True)
-    return {int(k): float(v) for k, v in report.pass_at_k.items()}
+    return evaluate_held_out(model, out, PRESETS["tiny"], EVAL_SEED, n=n, quiet=True)
+
+
+def per_problem(report: EvalReport) -> dict[str, float]:
+    return {p.problem_id: p.c / p.n if p.n else 0.0 for p in report.problems}
+
+
+def arm(out: Path, train: Callable[[], dict[str, Any]], n: int) -> dict[str, Any]:
+    """Train and evaluate one arm, or reuse ``out/result.json`` from a finished run (an
+    interrupted head-to-head resumes arm by arm)."""
+    done = out / "result.json"
+    if done.is_file():
+        return dict(json.loads(done.read_text()))
+    res = train()
+    report = evaluate(Path(res["final"]), out / "eval", n)
+    res["pass_at_k"] = {str(k): float(v) for k, v in report.pass_at_k.items()}
+    res["per_problem"] = per_problem(report)
+    done.write_text(json.dumps(res, indent=2) + "\n")
+    return res
+
+
+def table(res: dict[str, Any], arms: list[str]) -> str:
+    """Markdown: each arm's mean over seeds, and rltf minus each TRL arm (paired bootstrap over
+    seeds and problems: the same evaluation draws for every model)."""
+    from rltf.evaluation.bootstrap import bootstrap_mean, paired_difference
+
+    seeds = res["seeds"]
+    ks = sorted(res["warm_start"]["pass_at_k"], key=int)[1:]
+    runs = {a: [res[f"seed{s}"][a] for s in seeds] for a in arms}
+    scores = {
+        a: {s: r["per_problem"] for s, r in zip(seeds, rs, strict=True)} for a, rs in runs.items()
+    }
+    lines = [
+        "| arm | steps | train wall s | samples/s | pass@1 (%) [95% CI] | rltf − arm (points) |"
+        + "".join(f" pass@{k} (%) |" for k in ks),
+        "|---" * (6 + len(ks)) + "|",
+    ]
+    warm = res["warm_start"]["pass_at_k"]
+    lines.append(
+        f"| warm start | 0 | 0 | - | {100 * warm['1']:.2f} | - |"
+        + "".join(f" {100 * warm[k]:.2f} |" for k in ks)
+    )
+    for a, rs in runs.items():
+        mean = {key: sum(float(r[key]) for r in rs) / len(rs) for key in ("steps", "train_wall_s")}
+        sps = sum(float(r["samples_per_s"]) for r in rs) / len(rs)
+        iv = bootstrap_mean(scores[a])
+        diff = "—" if a == "rltf" else paired_difference(scores["rltf"], scores[a]).fmt()
+        pk = [sum(float(r["pass_at_k"][k]) for r in rs) / len(rs) for k in ks]
+        lines.append(
+            f"| {a} | {mean['steps']:.0f} | {mean['train_wall_s']:.0f} | {sps:.1f} | "
+            f"{100 * iv.mean:.2f} [{100 * iv.low:.2f}, {100 * iv.high:.2f}] | {diff} |"
+            + "".join(f" {100 * v:.2f} |" for v in pk)
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -140,29 +203,28 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/head-to-head"))
     ap.add_argument("--rltf-steps", type=int, default=30)
     ap.add_argument("--n", type=int, default=4, help="held-out samples per problem")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument(
+        "--trl-lr", type=float, nargs="+", default=[5e-4], help="one TRL arm per learning rate"
+    )
     a = ap.parse_args()
     if not (a.warm / "config.json").is_file():
         raise SystemExit(f"--warm {a.warm}: no config.json (not a model directory)")
     a.out.mkdir(parents=True, exist_ok=True)
-    res: dict[str, Any] = {"warm": str(a.warm), "n": a.n, "eval_seed": EVAL_SEED}
-    res["warm_start"] = {"pass_at_k": evaluate(a.warm, a.out / "eval-warm", a.n)}
-    res["rltf"] = rltf_arm(a.warm, a.out / "rltf", a.rltf_steps, a.seed)
-    res["trl"] = trl_arm(a.warm, a.out / "trl", res["rltf"]["train_wall_s"], a.seed)
-    for arm in ("rltf", "trl"):
-        res[arm]["pass_at_k"] = evaluate(Path(res[arm]["final"]), a.out / f"eval-{arm}", a.n)
+    warm = evaluate(a.warm, a.out / "eval-warm", a.n)
+    res: dict[str, Any] = {"warm": str(a.warm), "n": a.n, "eval_seed": EVAL_SEED, "seeds": a.seeds}
+    res["warm_start"] = {"pass_at_k": {str(k): v for k, v in warm.pass_at_k.items()}}
+    trl_arms = {f"trl lr={lr:g}": lr for lr in a.trl_lr}
+    for seed in a.seeds:
+        d = a.out / f"seed{seed}"
+        ours = arm(d / "rltf", partial(rltf_arm, a.warm, d / "rltf", a.rltf_steps, seed), a.n)
+        res[f"seed{seed}"] = {"rltf": ours}
+        for name, lr in trl_arms.items():
+            out = d / f"trl-lr{lr:g}"
+            train = partial(trl_arm, a.warm, out, ours["train_wall_s"], seed, lr)
+            res[f"seed{seed}"][name] = arm(out, train, a.n)
     (a.out / "head_to_head.json").write_text(json.dumps(res, indent=2) + "\n")
-    ks = sorted(res["warm_start"]["pass_at_k"])
-    print(
-        "| arm | steps | train wall s | samples/s | " + " | ".join(f"pass@{k}" for k in ks) + " |"
-    )
-    print("|---|---|---|---|" + "---|" * len(ks))
-    for arm in ("warm_start", "rltf", "trl"):
-        r = res[arm]
-        cells = [f"{100 * r['pass_at_k'][k]:.2f}" for k in ks]
-        steps, wall = r.get("steps", 0), r.get("train_wall_s", 0.0)
-        sps = f"{r['samples_per_s']:.1f}" if "samples_per_s" in r else "-"
-        print(f"| {arm} | {steps} | {wall:.0f} | {sps} | " + " | ".join(cells) + " |")
+    print(table(res, ["rltf", *trl_arms]))
 
 
 if __name__ == "__main__":

@@ -202,3 +202,17 @@ def test_bad_program_lists_are_refused(problems, tmp_path, programs, message):
             dataset=DATASET,
             pool=FakePool(),
         )
+
+
+def test_a_model_directory_named_relative_or_absolute_is_one_run(problems, tmp_path, monkeypatch):
+    """A resumed run names its model directory as it likes (``runs/m`` from the repository,
+    ``/abs/runs/m`` from a script); a different directory is still refused."""
+    for name in ("m", "other"):
+        (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "eval"
+    common = {"programs": PROGRAMS, "out_dir": out, "n": 2, "ks": [1], "dataset": DATASET}
+    evaluate(problems, model="m", pool=FakePool(), **common)
+    evaluate(problems, model=str(tmp_path / "m"), pool=FakePool(), **common)
+    with pytest.raises(ValueError, match="model"):
+        evaluate(problems, model="other", pool=FakePool(), **common)

@@ -117,8 +117,17 @@ class RunSettings:
         }
 
 
+def _model_key(model: JSON) -> JSON:
+    """A local model directory by its resolved path (``runs/x`` and ``/abs/runs/x`` are one
+    model), anything else (a hub or registry name) as given."""
+    if isinstance(model, str) and Path(model).exists():
+        return str(Path(model).resolve())
+    return model
+
+
 def _check_run_file(path: Path, settings: RunSettings) -> None:
     current = settings.to_dict()
+    current["model"] = _model_key(current["model"])
     if path.exists():
         try:
             previous = json.loads(path.read_text(encoding="utf-8"))
@@ -126,6 +135,7 @@ def _check_run_file(path: Path, settings: RunSettings) -> None:
             raise ConfigError(
                 str(path), "", f"invalid JSON ({e.msg}); delete it to start over"
             ) from None
+        previous["model"] = _model_key(previous.get("model"))
         for key, value in current.items():
             if previous.get(key) != value:
                 raise ConfigError(
