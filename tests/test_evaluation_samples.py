@@ -20,8 +20,8 @@ def write(path: Path, rows: list[object]) -> Path:
     return path
 
 
-def evaluate(samples: Path, out: Path) -> dict:
-    args = [
+def cli_args(samples: Path, out: Path) -> list[str]:
+    return [
         "evaluate",
         "-q",
         "--dataset",
@@ -31,7 +31,10 @@ def evaluate(samples: Path, out: Path) -> dict:
         "--out-dir",
         str(out),
     ]
-    assert main([*args, "--no-plots", "--workers", "1"]) == 0
+
+
+def evaluate(samples: Path, out: Path) -> dict:
+    assert main([*cli_args(samples, out), "--no-plots", "--workers", "1"]) == 0
     return json.loads((out / "report.json").read_text())
 
 
@@ -81,17 +84,7 @@ def test_bad_samples_file_is_one_error_naming_file_line_and_field(
     out.mkdir()
     (out / "results.jsonl").write_text("")  # already scored work is left alone
     samples = write(tmp_path / "s.jsonl", list(lines))
-    args = [
-        "evaluate",
-        "-q",
-        "--dataset",
-        DATASET,
-        "--samples",
-        str(samples),
-        "--out-dir",
-        str(out),
-    ]
-    assert main(args) == 2
+    assert main(cli_args(samples, out)) == 2
     err = capsys.readouterr().err
     assert f"{samples}{where}: {message}" in err and "Traceback" not in err
     assert sorted(p.name for p in out.iterdir()) == ["results.jsonl"]
