@@ -17,6 +17,7 @@ bootstrap CI over seeds and problems, and the paired difference against SL only:
                            2025): an all-fail group's small graded differences stay small
     rltf-binary            full RLTF with a 0/1 coarse reward (no graded -0.3/-0.6/-1 for the
                            kind of failure); fine and adaptive terms unchanged
+    grpo-loo               grpo with rltf's leave-one-out baseline instead of the group mean
 
     python benchmarks/ablation.py --warm-start runs/demo/sft/final --out runs/ablation \\
         --seeds 0 1 2 --rows sl rltf grpo coarse
@@ -56,6 +57,19 @@ from rltf.training.loop import run_train
 from rltf.training.sft import run_sft
 
 OFF = {"coarse": False, "fine": False, "adaptive": False}
+GRPO_ROW: dict[str, Any] = {
+    "rewards": {
+        "coarse": True,
+        "fine": False,
+        "adaptive": False,
+        "baseline": GRPO.baseline,
+        "normalize": GRPO.normalize,
+        "reward_pass": GRPO.reward_pass,
+        "reward_fail": GRPO.reward_fail,
+        "reward_runtime": GRPO.reward_runtime,
+        "reward_compile": GRPO.reward_compile,
+    }
+}
 ROWS: dict[str, dict[str, Any]] = {
     "sl": {"rewards": OFF},
     "coarse": {"rewards": {"coarse": True, "fine": False, "adaptive": False}},
@@ -74,12 +88,15 @@ ROWS: dict[str, dict[str, Any]] = {
         "learner": {"clip_eps": None},
     },
     "official": {"rewards": {"coarse": True, "fine": True, "adaptive": True, "mode": "official"}},
-    # Diagnostic rows, each one change to "rltf": does std normalisation of all-fail groups (whose
-    # graded rewards differ only in the kind of failure) or the graded failure reward cost RLTF
-    # its edge over a scalar pass/fail reward?
+    "grpo": GRPO_ROW,
+    # Diagnostic rows, one change each (to "rltf", or to "grpo" for grpo-loo): what costs full
+    # RLTF its gap to the scalar pass/fail reward? Std normalisation of all-fail groups (whose
+    # graded rewards differ only in the kind of failure), the graded failure reward, or the
+    # leave-one-out baseline?
     "rltf-nostd": {
         "rewards": {"coarse": True, "fine": True, "adaptive": True, "normalize": "none"}
     },
+    "grpo-loo": deep_merge(GRPO_ROW, {"rewards": {"baseline": "loo"}}),
     "rltf-binary": {
         "rewards": {
             "coarse": True,
@@ -88,19 +105,6 @@ ROWS: dict[str, dict[str, Any]] = {
             "reward_fail": 0.0,
             "reward_runtime": 0.0,
             "reward_compile": 0.0,
-        }
-    },
-    "grpo": {
-        "rewards": {
-            "coarse": True,
-            "fine": False,
-            "adaptive": False,
-            "baseline": GRPO.baseline,
-            "normalize": GRPO.normalize,
-            "reward_pass": GRPO.reward_pass,
-            "reward_fail": GRPO.reward_fail,
-            "reward_runtime": GRPO.reward_runtime,
-            "reward_compile": GRPO.reward_compile,
         }
     },
 }
