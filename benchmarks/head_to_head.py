@@ -7,7 +7,8 @@ with full RLTF rewards, from the same warm start, for the same wall time on the 
 1. rltf arm: the tiny demo preset's RLTF stage (rltf.demo.PRESETS["tiny"].train: 8 problems x 8
    samples a step at T = 0.6, SL batch of 16 + RL batch of 64 in one AdamW step, lr 5e-4, full
    RLTF rewards with leave-one-out baselines and group normalisation) for ``--rltf-steps`` steps;
-   its training wall time W is read from its summary.json.
+   its training wall time W is read from its summary.json. With ``--rl-only`` also the same
+   learner without its SL term (``loop.sl_batch_size 0``), the RL-against-RL comparison.
 2. TRL arm: GRPOTrainer from the same warm start with CodeReward(kind="coarse"), the same
    sampling (8 x 8 a step, T = 0.6, top-p 0.95, 128 new tokens), warmup and clipping, stopped
    by a callback once its training has run W seconds; one arm per ``--trl-lr`` (TRL has no SL
@@ -37,14 +38,15 @@ if TYPE_CHECKING:
 EVAL_SEED = 1234
 
 
-def rltf_arm(warm: Path, out: Path, steps: int, seed: int) -> dict[str, Any]:
+def rltf_arm(warm: Path, out: Path, steps: int, seed: int, sl: bool = True) -> dict[str, Any]:
+    """The preset's RLTF stage; ``sl=False``: the same with no SL term (RL only, as TRL)."""
     from rltf.config import from_dict
     from rltf.demo import PRESETS, deep_merge
     from rltf.training.config import TrainConfig
     from rltf.training.loop import run_train
 
     preset = PRESETS["tiny"]
-    loop = {"steps": steps}
+    loop = {"steps": steps} if sl else {"steps": steps, "sl_batch_size": 0}
     cfg = from_dict(
         TrainConfig,
         deep_merge(
@@ -207,6 +209,11 @@ def main() -> None:
     ap.add_argument(
         "--trl-lr", type=float, nargs="+", default=[5e-4], help="one TRL arm per learning rate"
     )
+    ap.add_argument(
+        "--rl-only",
+        action="store_true",
+        help="also rltf's learner without its SL term, the same steps (RL only, as TRL)",
+    )
     a = ap.parse_args()
     if not (a.warm / "config.json").is_file():
         raise SystemExit(f"--warm {a.warm}: no config.json (not a model directory)")
@@ -219,12 +226,15 @@ def main() -> None:
         d = a.out / f"seed{seed}"
         ours = arm(d / "rltf", partial(rltf_arm, a.warm, d / "rltf", a.rltf_steps, seed), a.n)
         res[f"seed{seed}"] = {"rltf": ours}
+        if a.rl_only:
+            train_rl = partial(rltf_arm, a.warm, d / "rltf-rl-only", a.rltf_steps, seed, False)
+            res[f"seed{seed}"]["rltf RL only"] = arm(d / "rltf-rl-only", train_rl, a.n)
         for name, lr in trl_arms.items():
             out = d / f"trl-lr{lr:g}"
             train = partial(trl_arm, a.warm, out, ours["train_wall_s"], seed, lr)
             res[f"seed{seed}"][name] = arm(out, train, a.n)
     (a.out / "head_to_head.json").write_text(json.dumps(res, indent=2) + "\n")
-    print(table(res, ["rltf", *trl_arms]))
+    print(table(res, ["rltf", *(["rltf RL only"] if a.rl_only else []), *trl_arms]))
 
 
 if __name__ == "__main__":
