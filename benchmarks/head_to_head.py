@@ -2,13 +2,15 @@
 with full RLTF rewards, from the same warm start, for the same wall time on the same CPU.
 
     .venv/bin/python benchmarks/head_to_head.py --warm runs/demo/sft/final \\
-        --out runs/head-to-head --rltf-steps 100 --n 16 --seeds 0 1 2 --trl-lr 5e-4 5e-5
+        --out runs/head-to-head --rltf-steps 100 --n 16 --seeds 0 1 2 \\
+        --trl-lr 5e-4 5e-5 --rl-only-lr 5e-4 5e-5
 
 1. rltf arm: the tiny demo preset's RLTF stage (rltf.demo.PRESETS["tiny"].train: 8 problems x 8
    samples a step at T = 0.6, SL batch of 16 + RL batch of 64 in one AdamW step, lr 5e-4, full
    RLTF rewards with leave-one-out baselines and group normalisation) for ``--rltf-steps`` steps;
-   its training wall time W is read from its summary.json. With ``--rl-only`` also the same
-   learner without its SL term (``loop.sl_batch_size 0``), the RL-against-RL comparison.
+   its training wall time W is read from its summary.json. With ``--rl-only-lr`` also the
+   same learner without its SL term (``loop.sl_batch_size 0``), one arm per learning rate: the
+   RL-against-RL comparison.
 2. TRL arm: GRPOTrainer from the same warm start with CodeReward(kind="coarse"), the same
    sampling (8 x 8 a step, T = 0.6, top-p 0.95, 128 new tokens), warmup and clipping, stopped
    by a callback once its training has run W seconds; one arm per ``--trl-lr`` (TRL has no SL
@@ -38,8 +40,11 @@ if TYPE_CHECKING:
 EVAL_SEED = 1234
 
 
-def rltf_arm(warm: Path, out: Path, steps: int, seed: int, sl: bool = True) -> dict[str, Any]:
-    """The preset's RLTF stage; ``sl=False``: the same with no SL term (RL only, as TRL)."""
+def rltf_arm(
+    warm: Path, out: Path, steps: int, seed: int, sl: bool = True, lr: float | None = None
+) -> dict[str, Any]:
+    """The preset's RLTF stage; ``sl=False``: the same with no SL term (RL only, as TRL);
+    ``lr``: instead of the preset's learning rate."""
     from rltf.config import from_dict
     from rltf.demo import PRESETS, deep_merge
     from rltf.training.config import TrainConfig
@@ -51,7 +56,13 @@ def rltf_arm(warm: Path, out: Path, steps: int, seed: int, sl: bool = True) -> d
         TrainConfig,
         deep_merge(
             preset.train,
-            {"run_dir": str(out), "seed": seed, "policy": {"model": str(warm)}, "loop": loop},
+            {
+                "run_dir": str(out),
+                "seed": seed,
+                "policy": {"model": str(warm)},
+                "loop": loop,
+                **({"optim": {"lr": lr}} if lr is not None else {}),
+            },
         ),
         "head-to-head",
     )
@@ -210,9 +221,11 @@ def main() -> None:
         "--trl-lr", type=float, nargs="+", default=[5e-4], help="one TRL arm per learning rate"
     )
     ap.add_argument(
-        "--rl-only",
-        action="store_true",
-        help="also rltf's learner without its SL term, the same steps (RL only, as TRL)",
+        "--rl-only-lr",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also rltf's learner without its SL term (RL only, as TRL), one arm per lr",
     )
     a = ap.parse_args()
     if not (a.warm / "config.json").is_file():
@@ -222,19 +235,21 @@ def main() -> None:
     res: dict[str, Any] = {"warm": str(a.warm), "n": a.n, "eval_seed": EVAL_SEED, "seeds": a.seeds}
     res["warm_start"] = {"pass_at_k": {str(k): v for k, v in warm.pass_at_k.items()}}
     trl_arms = {f"trl lr={lr:g}": lr for lr in a.trl_lr}
+    rl_only_arms = {f"rltf RL only lr={lr:g}": lr for lr in a.rl_only_lr}
     for seed in a.seeds:
         d = a.out / f"seed{seed}"
         ours = arm(d / "rltf", partial(rltf_arm, a.warm, d / "rltf", a.rltf_steps, seed), a.n)
         res[f"seed{seed}"] = {"rltf": ours}
-        if a.rl_only:
-            train_rl = partial(rltf_arm, a.warm, d / "rltf-rl-only", a.rltf_steps, seed, False)
-            res[f"seed{seed}"]["rltf RL only"] = arm(d / "rltf-rl-only", train_rl, a.n)
+        for name, lr in rl_only_arms.items():
+            out = d / f"rltf-rl-only-lr{lr:g}"
+            train = partial(rltf_arm, a.warm, out, a.rltf_steps, seed, False, lr)
+            res[f"seed{seed}"][name] = arm(out, train, a.n)
         for name, lr in trl_arms.items():
             out = d / f"trl-lr{lr:g}"
             train = partial(trl_arm, a.warm, out, ours["train_wall_s"], seed, lr)
             res[f"seed{seed}"][name] = arm(out, train, a.n)
     (a.out / "head_to_head.json").write_text(json.dumps(res, indent=2) + "\n")
-    print(table(res, ["rltf", *(["rltf RL only"] if a.rl_only else []), *trl_arms]))
+    print(table(res, ["rltf", *rl_only_arms, *trl_arms]))
 
 
 if __name__ == "__main__":
