@@ -36,6 +36,7 @@ change --steps or --set). Writes <out>/ablation.md and ablation.json.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import sys
 from pathlib import Path
@@ -146,7 +147,16 @@ def withheld_problems(args: argparse.Namespace) -> list[Problem]:
 
 
 def evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, EvalReport]:
-    """The evaluation sets of this ablation, same draws (evaluation seed) for every model."""
+    """The evaluation sets of this ablation, same draws (evaluation seed) for every model.
+    Serialised per model directory by a lock file, so several drivers sharing one --out (one per
+    row set, as docs/results.md runs them) do not both write the warm start's evaluation."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "eval.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _evaluate(model, out, args)
+
+
+def _evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, EvalReport]:
     from rltf.tasks import load_dataset
 
     preset = PRESETS[args.preset]
