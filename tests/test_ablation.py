@@ -65,3 +65,31 @@ def test_ablation_table_and_reuse(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert ablation.main() == 0
     assert json.loads((out / "ablation.json").read_text())["compute"] == saved["compute"]
+
+
+def test_evaluations_of_one_model_directory_never_overlap(tmp_path, monkeypatch):
+    """Two drivers sharing one --out both evaluate the warm start: the lock file serialises them
+    (without it both appended the same samples to its programs.jsonl)."""
+    import threading
+    import time
+
+    ablation = load_script()
+    spans: list[tuple[float, float]] = []
+
+    def slow_evaluate(model, out, args):
+        start = time.monotonic()
+        time.sleep(0.2)
+        spans.append((start, time.monotonic()))
+        return {}
+
+    monkeypatch.setattr(ablation, "_evaluate", slow_evaluate)
+    threads = [
+        threading.Thread(target=ablation.evaluate, args=(Path("m"), tmp_path / "warm", None))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (a_start, a_end), (b_start, b_end) = sorted(spans)
+    assert a_end <= b_start, "two evaluations of one directory ran at the same time"
