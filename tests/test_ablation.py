@@ -91,5 +91,5 @@ def test_evaluations_of_one_model_directory_never_overlap(tmp_path, monkeypatch)
         t.start()
     for t in threads:
         t.join()
-    (a_start, a_end), (b_start, b_end) = sorted(spans)
-    assert a_end <= b_start, "two evaluations of one directory ran at the same time"
+    first, second = sorted(spans)
+    assert first[1] <= second[0], "two evaluations of one directory ran at the same time"
