@@ -105,3 +105,13 @@ def test_wait_for_wakes_on_push():
     assert buf.wait_for(2, timeout=5.0)
     assert not buf.wait_for(3, timeout=0.01)
     t.join()
+
+
+def test_sampling_with_min_version_never_returns_an_older_sample():
+    # The loop drops stale samples, then samples; a round pushed in between (generated before
+    # the newest weights) must still not reach the gradient.
+    buf = ReplayBuffer(16)
+    buf.push([scored(i, version=i % 4) for i in range(12)])
+    got = buf.sample(12, random.Random(0), min_version=2)
+    assert len(got) == 6 and all(s.version >= 2 for s in got)
+    assert len(buf.sample(12, random.Random(0))) == 12  # unfiltered by default

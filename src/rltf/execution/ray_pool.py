@@ -147,6 +147,40 @@ def _probe(address: str, timeout: float) -> None:
         channel.close()
 
 
+def connect(ray: Any, address: str | None, num_cpus: int | None, timeout: float) -> bool:
+    """Connect this process to Ray; returns whether the caller owns the connection (and must
+    ``ray.shutdown()``). address: ``HOST:PORT`` / ``auto`` of a running cluster, or None for a
+    private local Ray (``num_cpus`` CPUs, default min(2, cpu count), loopback only, no dashboard).
+    An already initialised Ray in this process is used and left to its owner."""
+    if address is not None:
+        _probe(address, timeout)
+    if ray.is_initialized():
+        # The caller's Ray (e.g. a trainer already on the cluster): used, theirs to stop.
+        current = ray.get_runtime_context().gcs_address
+        if address not in (None, "auto", current):
+            raise RayBackendError(
+                f"this process is already connected to the Ray cluster at {current}, "
+                f"not {address}: pass no address to use it, or ray.shutdown() first"
+            )
+        return False
+    if address is None:
+        ray.init(
+            address="local",  # never RAY_ADDRESS or a `ray start` cluster found on disk
+            num_cpus=num_cpus or min(2, os.cpu_count() or 1),
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            object_store_memory=256 << 20,  # verdicts, programs, a small model's weights
+            log_to_driver=False,
+            configure_logging=False,
+        )
+        return True
+    try:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        raise RayBackendError(f"cannot connect to the Ray cluster at {address}: {e}") from e
+    return True  # we connected this process; disconnecting leaves the cluster up
+
+
 class RayExecutionPool:
     """``ExecutionPool``'s interface over a Ray cluster; see the module docstring.
 
@@ -154,6 +188,7 @@ class RayExecutionPool:
     local Ray (``num_cpus`` CPUs, default min(2, cpu count), loopback only, no dashboard) that
     ``close()`` shuts down. An already initialised Ray in this process is used and left running.
     workers_per_node: sandbox workers per node; default that node's CPU count in Ray.
+    max_nodes: use at most this many nodes (default all with a CPU).
     """
 
     def __init__(
@@ -168,6 +203,7 @@ class RayExecutionPool:
         connect_timeout: float = 10.0,
         start_timeout: float = 180.0,
         chunk_timeout: float | None = None,
+        max_nodes: int | None = None,
     ) -> None:
         if chunk_size < 1 or max_retries < 0:
             raise ValueError("chunk_size must be >= 1 and max_retries >= 0")
@@ -175,9 +211,9 @@ class RayExecutionPool:
         self._chunk_size, self._max_retries = chunk_size, max_retries
         self._chunk_timeout = chunk_timeout
         self._workers_per_node = workers_per_node
+        self._max_nodes = max_nodes
         self._ray = _import_ray(local=address is None)
-        self._owns_ray = False
-        self._connect(address, num_cpus, connect_timeout)
+        self._owns_ray = connect(self._ray, address, num_cpus, connect_timeout)
         self._lock = threading.Condition()
         self._queue: collections.deque[_Job] = collections.deque()
         self._retry: collections.deque[_Chunk] = collections.deque()
@@ -203,38 +239,6 @@ class RayExecutionPool:
         self._thread.start()
 
     # -- start-up ---------------------------------------------------------------------------
-
-    def _connect(self, address: str | None, num_cpus: int | None, timeout: float) -> None:
-        ray = self._ray
-        if address is not None:
-            _probe(address, timeout)
-        if ray.is_initialized():
-            # The caller's Ray (e.g. a trainer already on the cluster): used, theirs to stop.
-            current = ray.get_runtime_context().gcs_address
-            if address not in (None, "auto", current):
-                raise RayBackendError(
-                    f"this process is already connected to the Ray cluster at {current}, "
-                    f"not {address}: pass no address to use it, or ray.shutdown() first"
-                )
-            return
-        if address is None:
-            cpus = num_cpus or min(2, os.cpu_count() or 1)
-            ray.init(
-                address="local",  # never RAY_ADDRESS or a `ray start` cluster found on disk
-                num_cpus=cpus,
-                include_dashboard=False,
-                _node_ip_address="127.0.0.1",
-                object_store_memory=128 << 20,  # verdicts and programs are small
-                log_to_driver=False,
-                configure_logging=False,
-            )
-            self._owns_ray = True
-            return
-        try:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
-        except (ConnectionError, RuntimeError, ValueError) as e:
-            raise RayBackendError(f"cannot connect to the Ray cluster at {address}: {e}") from e
-        self._owns_ray = True  # we connected this process; disconnecting leaves the cluster up
 
     def _cpu_nodes(self) -> dict[str, int]:
         """Alive nodes with at least one CPU -> their CPU count."""
@@ -264,6 +268,7 @@ class RayExecutionPool:
         nodes = self._cpu_nodes()
         if not nodes:
             raise RayBackendError("the Ray cluster has no alive node with a CPU to execute on")
+        nodes = dict(list(nodes.items())[: self._max_nodes])
         self._actors = [self._spawn(node, cpus) for node, cpus in nodes.items()]
         refs = [a.handle.ready.remote() for a in self._actors]
         try:

@@ -278,6 +278,8 @@ class ActorThread(threading.Thread):
 
     def stop(self, timeout: float | None = None) -> None:
         self.stop_event.set()
+        if self.ident is None:
+            return  # never started
         self.join(timeout)
         if self.is_alive():
             log.warning("the actor is still generating; leaving it behind (daemon thread)")

@@ -90,12 +90,17 @@ class ReplayBuffer:
                 self.dropped_stale += dropped
             return dropped
 
-    def sample(self, n: int, rng: random.Random) -> list[ScoredSample]:
-        """``n`` samples drawn uniformly without replacement (all of them if fewer)."""
+    def sample(
+        self, n: int, rng: random.Random, min_version: int | None = None
+    ) -> list[ScoredSample]:
+        """``n`` samples drawn uniformly without replacement (all of them if fewer), of those
+        with ``version >= min_version`` when given."""
         with self._lock:
-            k = min(n, len(self._items))
-            idx = sorted(rng.sample(range(len(self._items)), k))
-            return [self._items[i] for i in idx]
+            items = list(self._items)
+        if min_version is not None:
+            items = [s for s in items if s.version >= min_version]
+        idx = sorted(rng.sample(range(len(items)), min(n, len(items))))
+        return [items[i] for i in idx]
 
     def wait_for(self, n: int, timeout: float) -> bool:
         """Block until the buffer holds at least ``n`` samples (or ``timeout`` seconds pass)."""

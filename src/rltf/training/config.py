@@ -224,6 +224,47 @@ class LoopConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """Scale-out on Ray (docs/cluster.md). ``backend: local`` (default) runs everything in this
+    process and its sandbox workers. ``backend: ray``: with ``rollout_actors >= 1`` rollouts run
+    in that many Ray actors, each with its own policy copy and a local sandbox pool on its node,
+    fed versioned weights through the object store (asynchronous mode only); with
+    ``rollout_actors: 0`` the actor stays in this process and programs run on the distributed
+    execution pool (one sandbox pool per node, ``execution_nodes`` of them at most)."""
+
+    backend: Literal["local", "ray"] = "local"
+    address: str | None = None  # HOST:PORT of the head, or "auto"; null: a private local Ray
+    num_cpus: int | None = None  # CPUs of the private local Ray (default min(2, cpu count))
+    rollout_actors: int = 2
+    cpus_per_actor: float = 1.0  # Ray CPUs reserved per rollout actor (its generation threads)
+    gpus_per_actor: float = 0.0  # e.g. 1 on GPU nodes: the actor's policy then runs on CUDA
+    torch_threads_per_actor: int = 1
+    exec_workers_per_actor: int = 1  # sandbox workers beside each rollout actor, on its node
+    execution_nodes: int | None = None  # rollout_actors 0: nodes of the execution pool (null: all)
+    start_timeout: float = 300.0  # seconds for the actors to start (a cluster too small: error)
+    round_timeout: float = 900.0  # a round slower than this: its actor is killed and replaced
+    max_restarts: int = 2  # replacements of lost rollout actors before the run fails
+
+    def validate(self) -> None:
+        if self.rollout_actors < 0 or self.torch_threads_per_actor < 1:
+            raise ValueError("rollout_actors must be >= 0 and torch_threads_per_actor >= 1")
+        if self.exec_workers_per_actor < 1 or self.max_restarts < 0:
+            raise ValueError("exec_workers_per_actor must be >= 1 and max_restarts >= 0")
+        if self.cpus_per_actor < 0 or self.gpus_per_actor < 0:
+            raise ValueError("cpus_per_actor and gpus_per_actor must be >= 0")
+        if self.execution_nodes is not None and self.execution_nodes < 1:
+            raise ValueError(f"execution_nodes must be >= 1 or null, got {self.execution_nodes}")
+        if min(self.start_timeout, self.round_timeout) <= 0:
+            raise ValueError("start_timeout and round_timeout must be > 0 (every wait is bounded)")
+        if self.backend == "local" and self.address is not None:
+            raise ValueError("address is set but backend is 'local': set backend: ray")
+
+    @property
+    def ray_rollouts(self) -> bool:
+        return self.backend == "ray" and self.rollout_actors > 0
+
+
+@dataclass(frozen=True)
 class SFTConfig:
     """``rltf sft``: cross-entropy on reference solutions (the warm start RLTF begins from)."""
 
@@ -256,8 +297,14 @@ class TrainConfig:
     loop: LoopConfig = field(default_factory=LoopConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def validate(self) -> None:
+        if self.cluster.ray_rollouts and self.loop.synchronous:
+            raise ValueError(
+                "cluster.rollout_actors: Ray rollout actors run asynchronously; set "
+                "loop.synchronous: false (or cluster.rollout_actors: 0)"
+            )
         if self.generation.seed is not None:
             # A private generator re-seeded per call would repeat the same random draws every
             # round; the loop uses the global RNG, which it seeds and checkpoints itself.

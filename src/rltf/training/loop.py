@@ -52,6 +52,7 @@ from rltf.training.data import (
 )
 from rltf.training.learner import Learner
 from rltf.training.metrics import MetricsLogger
+from rltf.training.ray_rollouts import ActorSpec, RayRollouts
 from rltf.training.run import (
     StageClock,
     StopRequest,
@@ -184,10 +185,7 @@ def run_train(
     run = TrainingRun(cfg, resume, overwrite)
     owned = None
     if pool is None:
-        from rltf.execution import ExecutionPool
-
-        owned = ExecutionPool(workers=cfg.loop.exec_workers, config=cfg.execution)
-        pool = owned
+        owned = pool = _execution_pool(cfg)
     actor = Actor(
         run.actor_policy,
         pool,
@@ -212,15 +210,45 @@ def run_train(
             run.save()
     finally:
         loop_driver.close()
-        if owned is not None:
+        if owned is not None and hasattr(owned, "close"):
             owned.close()
     summary = run_summary(run.totals, run.clock, run.learner.step)
+    if isinstance(loop_driver.thread, RayRollouts):  # rounds per actor, lost actors
+        summary["ray_rollouts"] = dict(loop_driver.thread.stats)
     (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", "utf-8")
     log.info("wall-time shares: %s", shares_text(summary["time_shares"]))
     if cfg.checkpoint.export_final and run.learner.step >= cfg.loop.steps:
         run.policy.version = run.learner.step
         log.info("final model: %s", run.policy.save(run.run_dir / "final"))
     return stop.exit_code
+
+
+class _OnRolloutActors:
+    """The pool of a run whose rollout actors execute their own programs (Ray rollouts)."""
+
+    def submit(self, problem: Problem, program: str, mode: str = "train") -> Any:
+        raise RuntimeError("programs run on the Ray rollout actors, not in the learner")
+
+
+def _execution_pool(cfg: TrainConfig) -> Any:
+    """Where the actor's programs run: a local sandbox pool, or (cluster.backend ray) the
+    distributed pool; none here when Ray rollout actors execute their own."""
+    c = cfg.cluster
+    if c.ray_rollouts:
+        return _OnRolloutActors()
+    if c.backend == "ray":
+        from rltf.execution.ray_pool import RayExecutionPool
+
+        return RayExecutionPool(
+            address=c.address,
+            config=cfg.execution,
+            num_cpus=c.num_cpus,
+            max_nodes=c.execution_nodes,
+            start_timeout=c.start_timeout,
+        )
+    from rltf.execution import ExecutionPool
+
+    return ExecutionPool(workers=cfg.loop.exec_workers, config=cfg.execution)
 
 
 class _Loop:
@@ -235,8 +263,10 @@ class _Loop:
         self.uses_rl = cfg.learner.rl_weight > 0 and cfg.rewards.any_reward
         self.slot = WeightSlot()
         self.reports: queue.Queue[RoundReport] = queue.Queue()
-        self.thread: ActorThread | None = None
-        if not cfg.loop.synchronous:
+        self.thread: ActorThread | RayRollouts | None = None
+        if cfg.cluster.ray_rollouts:
+            self.thread = _ray_rollouts(run, actor, self.slot, self.reports)
+        elif not cfg.loop.synchronous:
             self.thread = ActorThread(
                 actor,
                 lambda: run.rl_sampler.next(cfg.loop.problems_per_round),
@@ -301,12 +331,15 @@ class _Loop:
                 if self.thread.error is not None:
                     raise RuntimeError("the actor thread failed") from self.thread.error
                 self._drain()
-                run.buffer.drop_stale(run.learner.step, loop.max_staleness)
-                if len(run.buffer) >= loop.min_samples or run.buffer.wait_for(
-                    loop.min_samples, timeout=0.2
-                ):
-                    rng = random.Random(f"{run.cfg.seed}:rl:{run.learner.step}")
-                    return run.buffer.sample(loop.rl_batch_size, rng)
+                run.buffer.wait_for(loop.min_samples, timeout=0.2)
+                # Dropped after the wait: a round that arrives during it may predate the newest
+                # weights. sample() filters again, for a push between the two.
+                step, bound = run.learner.step, loop.max_staleness
+                run.buffer.drop_stale(step, bound)
+                if len(run.buffer) >= loop.min_samples:
+                    rng = random.Random(f"{run.cfg.seed}:rl:{step}")
+                    oldest = None if bound is None else step - bound
+                    return run.buffer.sample(loop.rl_batch_size, rng, min_version=oldest)
         return None
 
     @staticmethod
@@ -360,7 +393,7 @@ class _Loop:
             totals = run.totals
             if _crossed(before, step, cfg.metrics.log_every) or step >= cfg.loop.steps:
                 row = metrics_row(
-                    stats, kind, totals, run.buffer, run.clock, self.actor.version, step
+                    stats, kind, totals, run.buffer, run.clock, self.actor_version, step
                 )
                 self.metrics.log(step, row)
             if _crossed(before, step, cfg.metrics.sample_log_every) and totals.recent:
@@ -369,9 +402,43 @@ class _Loop:
             run.save()
 
     def close(self) -> None:
-        if self.thread is not None and self.thread.is_alive():
+        if self.thread is not None:
             self.thread.stop(timeout=60)
             self._drain()
+
+    @property
+    def actor_version(self) -> int:
+        if isinstance(self.thread, RayRollouts):
+            return self.thread.version
+        return self.actor.version
+
+
+def _ray_rollouts(
+    run: TrainingRun, actor: Actor, slot: WeightSlot, reports: queue.Queue[RoundReport]
+) -> RayRollouts:
+    """Rollout actors on Ray, built from the local actor's settings (cfg.cluster)."""
+    cfg = run.cfg
+    spec = ActorSpec(
+        policy=run.actor_policy,
+        prompts=run.prompts,
+        generation=cfg.generation,
+        samples_per_problem=cfg.loop.samples_per_problem,
+        rewards=cfg.rewards,
+        execution=cfg.execution.to_dict(),
+        exec_workers=cfg.cluster.exec_workers_per_actor,
+        torch_threads=cfg.cluster.torch_threads_per_actor,
+        examples_per_round=actor.examples_per_round,
+    )
+    return RayRollouts(
+        spec,
+        cfg.cluster,
+        lambda: run.rl_sampler.next(cfg.loop.problems_per_round),
+        run.buffer,
+        slot,
+        reports,
+        run.clock,
+        cfg.seed,
+    )
 
 
 def _crossed(before: int, after: int, every: int) -> bool:
