@@ -22,6 +22,7 @@ from rltf.policy import Policy
 from rltf.training.buffer import ScoredSample
 from rltf.training.config import LearnerConfig, OptimConfig
 from rltf.training.data import SLExample
+from rltf.training.distributed import DataParallel
 from rltf.training.losses import Reduction, normaliser, policy_loss, sl_loss
 
 T = TypeVar("T")
@@ -92,8 +93,10 @@ class Learner:
         total_steps: int,
         learner: LearnerConfig | None = None,
         temperature: float = 1.0,
+        dp: DataParallel | None = None,
     ) -> None:
         self.policy = policy
+        self.dp = dp  # data-parallel: gradients averaged over processes before each update
         self.cfg = cfg
         self.lcfg = learner or LearnerConfig()
         self.temperature = temperature  # the actor's: RL log-probs are those of p_T
@@ -126,19 +129,24 @@ class Learner:
     ) -> dict[str, float]:
         """One optimizer update on ``sl`` reference solutions and ``rl`` scored samples (either
         may be empty). Returns the metrics of the step; a non-finite loss or gradient skips it."""
-        if not sl and not rl:
+        if not sl and not rl and self.dp is None:  # data-parallel: a rank may have nothing
             raise ValueError("train_step: an empty step (no SL examples and no RL samples)")
         t0 = time.perf_counter()
         acc = _Accumulator()
-        sl_norm = 0.0
+        ok, sl_norm = True, 0.0
         if sl:
-            if not self._sl_part(sl, sl_reduction or self.lcfg.sl_loss_reduction, acc):
-                return self._skip(t0)
-            sl_norm = self._grad_norm()
-        sl_grads = self._grads() if sl and rl else None
-        if rl and self.lcfg.rl_weight > 0 and not self._rl_part(rl, acc):
+            ok = self._sl_part(sl, sl_reduction or self.lcfg.sl_loss_reduction, acc)
+            sl_norm = self._grad_norm() if ok else 0.0
+        sl_grads = self._grads() if ok and sl and rl else None
+        if ok and rl and self.lcfg.rl_weight > 0:
+            ok = self._rl_part(rl, acc)
+        if self.dp is not None:
+            ok = self.dp.all_true(ok)  # every rank skips the step, or none does
+        if not ok:
             return self._skip(t0)
-        stats = self._stats(acc, rl, sl_norm, sl_grads)
+        stats = self._stats(acc, rl, sl_norm, sl_grads)  # this rank's own gradient norms
+        if self.dp is not None:
+            self.dp.average_gradients(self._params())  # one all-reduce: DDP's mean gradient
         stats.update(self._apply())
         stats["learner/seconds"] = time.perf_counter() - t0
         return stats

@@ -19,6 +19,7 @@ import logging
 import queue
 import random
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from rltf.training.data import (
     make_prompts,
     sl_examples,
 )
+from rltf.training.distributed import data_parallel
 from rltf.training.learner import Learner
 from rltf.training.metrics import MetricsLogger
 from rltf.training.ray_rollouts import ActorSpec, RayRollouts
@@ -78,7 +80,7 @@ def rltf_step(
     report = actor.finish_round(rnd)  # verdicts -> per-token advantages (feedback.score_round)
     stats: dict[str, float] = {}
     for sl in sl_batches:  # every executed sample trains (epochs >= 1 times)
-        if sl or report.scored:
+        if sl or report.scored or learner.dp:  # data-parallel: every rank joins every step
             stats = learner.train_step(sl, report.scored)  # L_sl + λ·L_rl, one update
     return report, stats
 
@@ -91,25 +93,39 @@ class TrainingRun:
         self.cfg = cfg
         loop = cfg.loop
         self.clock = StageClock()
-        self.run_dir, self.manager = prepare_run_dir(
-            cfg.run_dir, cfg.checkpoint.dir, resume, overwrite
-        )
+        self.dp = data_parallel()  # launched with several processes: data-parallel
+        self.rank = self.dp.rank if self.dp else 0
+        with self.dp.main_first() if self.dp else nullcontext():
+            self.run_dir, self.manager = prepare_run_dir(
+                cfg.run_dir, cfg.checkpoint.dir, resume, overwrite
+            )
+            seed_everything(self.seed(cfg.seed), loop.deterministic, loop.torch_threads)
+            problems = load_problems(cfg.data)
+            self.policy = build_policy(cfg.policy, cfg.tiny, self.run_dir, problems, cfg.seed)
+            self.actor_policy = build_policy(cfg.policy, cfg.tiny, self.run_dir, problems, cfg.seed)
         self.manager.keep_last = cfg.checkpoint.keep_last
-        seed_everything(cfg.seed, loop.deterministic, loop.torch_threads)
-        problems = load_problems(cfg.data)
-        self.policy = build_policy(cfg.policy, cfg.tiny, self.run_dir, problems, cfg.seed)
-        self.actor_policy = build_policy(cfg.policy, cfg.tiny, self.run_dir, problems, cfg.seed)
+        if self.dp:
+            self.dp.broadcast_model(self.policy.model)
         self.actor_policy.load_weights(self.policy.trainable_state(), 0, partial=True)
         self.prompts = make_prompts(problems, cfg.data.prompt_style, self.policy.tokenizer)
         self.sl_sampler = self._sl_sampler(problems)
-        self.rl_sampler: EpochSampler[Problem] = EpochSampler(problems, cfg.seed + 1)
+        self.rl_sampler: EpochSampler[Problem] = EpochSampler(problems, self.seed(cfg.seed + 1))
         self.learner = Learner(
-            self.policy, cfg.optim, loop.steps, cfg.learner, cfg.generation.temperature
+            self.policy, cfg.optim, loop.steps, cfg.learner, cfg.generation.temperature, self.dp
         )
         self.buffer = ReplayBuffer(loop.buffer_capacity)
         self.totals = Totals()
         self.resumed = self._resume() if resume else False
-        save_config(cfg, self.run_dir)
+        if self.is_main:
+            save_config(cfg, self.run_dir)
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def seed(self, seed: int) -> int:
+        """This process's seed (data-parallel ranks draw their own problems and samples)."""
+        return self.dp.seed(seed) if self.dp else seed
 
     def _sl_sampler(self, problems: list[Problem]) -> EpochSampler[SLExample] | None:
         cfg = self.cfg
@@ -125,7 +141,7 @@ class TrainingRun:
         examples = sl_examples(
             with_refs, self.prompts, self.policy, max_prompt, cfg.data.max_target_tokens
         )
-        return EpochSampler(examples, cfg.seed)
+        return EpochSampler(examples, self.seed(cfg.seed))
 
     def next_sl(self) -> list[SLExample]:
         return self.sl_sampler.next(self.cfg.loop.sl_batch_size) if self.sl_sampler else []
@@ -142,35 +158,72 @@ class TrainingRun:
         self.learner.load_state_dict(ck.trainer["learner"], ck.step, ck.state["skipped_nonfinite"])
         actor_state = ck.actor_weights or self.policy.trainable_state()
         self.actor_policy.load_weights(actor_state, ck.state["actor_version"], partial=True)
-        if ck.buffer is not None:
+        if ck.buffer is not None and self.is_main:  # the buffer of rank 0 (async mode)
             self.buffer.load_state_dict(ck.buffer)
         self.rl_sampler.load_state_dict(ck.state["rl_sampler"])
         if self.sl_sampler is not None and ck.state.get("sl_sampler"):
             self.sl_sampler.load_state_dict(ck.state["sl_sampler"])
-        self.totals.load_state_dict(ck.state["totals"])
-        restore_rng(ck.trainer["rng"], ck.state["rng"])
+        rng_t, rng_p = ck.trainer["rng"], ck.state["rng"]
+        if self.dp:
+            rng_t, rng_p = self._resume_rank(ck.trainer, ck.state)
+        if self.is_main:
+            self.totals.load_state_dict(ck.state["totals"])
+        restore_rng(rng_t, rng_p)
         log.info("resumed from %s (step %d, buffer %d)", latest, ck.step, len(self.buffer))
         return True
 
-    def save(self) -> Path:
+    def _rank_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """This process's own streams: (tensors for trainer.pt, plain data for state.json)."""
+        rng_t, rng_p = capture_rng()
+        plain = {
+            "rng": rng_p,
+            "rl_sampler": self.rl_sampler.state_dict(),
+            "sl_sampler": self.sl_sampler.state_dict() if self.sl_sampler else None,
+        }
+        return rng_t, plain
+
+    def _resume_rank(
+        self, trainer: dict[str, Any], state: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        assert self.dp is not None
+        ranks = state.get("ranks") or []
+        if len(ranks) != self.dp.world_size:
+            raise ValueError(
+                f"--resume: the checkpoint was written by {len(ranks) or 1} process(es), this "
+                f"run has {self.dp.world_size}: resume with the same number of processes"
+            )
+        mine = ranks[self.rank]
+        self.rl_sampler.load_state_dict(mine["rl_sampler"])
+        if self.sl_sampler is not None and mine["sl_sampler"]:
+            self.sl_sampler.load_state_dict(mine["sl_sampler"])
+        return trainer["ranks"][self.rank], mine["rng"]
+
+    def save(self) -> Path | None:
+        """Write a checkpoint (data-parallel: every rank calls this; rank 0 writes every
+        rank's streams). Returns its path on rank 0."""
         with self.clock.time("checkpoint"):
-            rng_t, rng_p = capture_rng()
+            rng_t, mine = self._rank_state()
+            ranks = self.dp.gather((rng_t, mine)) if self.dp else [(rng_t, mine)]
+            if not self.is_main:
+                return None
             actor_differs = self.actor_policy.version != self.learner.step
             state: dict[str, Any] = {
                 "kind": "train",
                 "config": to_dict(self.cfg),
                 "actor_version": self.actor_policy.version,
-                "rl_sampler": self.rl_sampler.state_dict(),
-                "sl_sampler": self.sl_sampler.state_dict() if self.sl_sampler else None,
+                **{k: mine[k] for k in ("rl_sampler", "sl_sampler", "rng")},
                 "totals": self.totals.state_dict(),
                 "skipped_nonfinite": self.learner.skipped_nonfinite,
-                "rng": rng_p,
             }
+            trainer: dict[str, Any] = {"learner": self.learner.state_dict(), "rng": rng_t}
+            if self.dp:
+                state["ranks"] = [plain for _, plain in ranks]
+                trainer["ranks"] = [tensors for tensors, _ in ranks]
             return self.manager.save(
                 self.learner.step,
                 weights=trainable_state(self.policy.model),
                 actor_weights=trainable_state(self.actor_policy.model) if actor_differs else None,
-                trainer={"learner": self.learner.state_dict(), "rng": rng_t},
+                trainer=trainer,
                 state=state,
                 buffer=self.buffer.state_dict() if self.cfg.checkpoint.save_buffer else None,
             )
@@ -197,7 +250,7 @@ def run_train(
         max(1, cfg.metrics.samples_logged),
     )
     metrics = MetricsLogger(
-        run.run_dir,
+        run.run_dir if run.is_main else run.run_dir / f"rank{run.rank}",
         tensorboard=cfg.metrics.tensorboard,
         resume_step=run.learner.step if run.resumed else None,
     )
@@ -215,6 +268,8 @@ def run_train(
     summary = run_summary(run.totals, run.clock, run.learner.step)
     if isinstance(loop_driver.thread, RayRollouts):  # rounds per actor, lost actors
         summary["ray_rollouts"] = dict(loop_driver.thread.stats)
+    if not run.is_main:  # its metrics are in <run_dir>/rank<r>; the run's files are rank 0's
+        return stop.exit_code
     (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", "utf-8")
     log.info("wall-time shares: %s", shares_text(summary["time_shares"]))
     if cfg.checkpoint.export_final and run.learner.step >= cfg.loop.steps:
@@ -284,7 +339,7 @@ class _Loop:
             bar = progress.add_task(
                 "train", total=loop.steps, completed=run.learner.step, status=""
             )
-            while run.learner.step < loop.steps and not self.stop:
+            while run.learner.step < loop.steps and not self._stopping():
                 before = run.learner.step
                 stats = self._iteration(before < loop.warm_start_steps)
                 if stats is None:
@@ -297,7 +352,7 @@ class _Loop:
     def _iteration(self, warm: bool) -> dict[str, float] | None:
         run, loop, clock = self.run, self.run.cfg.loop, self.run.clock
         epochs = run.cfg.learner.epochs
-        if warm or not self.uses_rl or self.stop:
+        if warm or not self.uses_rl:
             with clock.time("learn"):
                 return run.learner.train_step(run.next_sl(), [])
         if loop.synchronous:
@@ -316,6 +371,11 @@ class _Loop:
                 stats = run.learner.train_step(run.next_sl(), samples)
         return self._with_staleness(stats, samples, run.learner.step - 1)
 
+    def _stopping(self) -> bool:
+        """A stop request here (data-parallel: on any rank, so all stop at the same step)."""
+        dp = self.run.dp
+        return dp.any_true(bool(self.stop)) if dp else bool(self.stop)
+
     def _refresh_actor(self) -> None:
         fresh = self.slot.take()
         if fresh is not None:
@@ -327,7 +387,8 @@ class _Loop:
         if self.thread.ident is None:
             self.thread.start()  # not during the warm start: its samples would be stale
         with run.clock.time("learner_wait"):
-            while not self.stop:
+            # Data-parallel ranks keep waiting on a local stop: they stop together, in drive().
+            while not self.stop or self.run.dp:
                 if self.thread.error is not None:
                     raise RuntimeError("the actor thread failed") from self.thread.error
                 self._drain()
