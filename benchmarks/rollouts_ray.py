@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+# Before Ray is imported: the local cluster's nodes report 127.0.0.1 (loopback only).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 from rltf.config import from_dict
 from rltf.demo import PRESETS, deep_merge

@@ -499,6 +499,7 @@ def _ray_rollouts(
         reports,
         run.clock,
         cfg.seed,
+        cfg.loop.rounds_in_flight,
     )
 
 

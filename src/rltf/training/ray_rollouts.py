@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -88,18 +88,24 @@ class RolloutWorker:
             spec.examples_per_round,
         )
 
+        # Rounds run in concurrent calls (a threaded actor): one generates while the others'
+        # programs execute, as ActorThread overlaps them. Generation and weight loads take turns.
+        self._generating = threading.Lock()
+
     def ready(self) -> int:
         return self.actor.version
 
     def load_weights(self, state: dict[str, torch.Tensor], version: int) -> int:
-        self.actor.load_weights(state, version)
+        with self._generating:
+            self.actor.load_weights(state, version)
         return version
 
     def round(self, problems: list[Problem]) -> tuple[RoundReport, dict[str, float]]:
-        """One round, and the seconds it spent per stage (for the learner's wall-time shares)."""
-        self.clock.restart()
-        report = self.actor.run_round(problems)
-        return report, dict(self.clock.seconds)
+        """One round, and this actor's busy seconds per stage so far (cumulative)."""
+        with self._generating:
+            rnd = self.actor.start_round(problems)
+        report = self.actor.finish_round(rnd)
+        return report, self.clock.snapshot()
 
     def close(self) -> None:
         self.pool.close()
@@ -111,14 +117,15 @@ class _Slot:
 
     index: int
     handle: Any
-    pending: Any = None  # ObjectRef of the round in flight
-    started: float = 0.0
+    pending: dict[Any, float] = field(default_factory=dict)  # round ObjectRef -> start time
+    seconds: dict[str, float] = field(default_factory=dict)  # the actor's cumulative stage times
     rounds: int = 0
     ready: bool = False  # answered ready(): safe to ask for a graceful close
 
 
 class RayRollouts(threading.Thread):
-    """Keeps one round in flight on every rollout actor; see the module docstring."""
+    """Keeps ``rounds_in_flight + 1`` rounds in flight on every rollout actor (one generating,
+    the others executing); see the module docstring."""
 
     def __init__(
         self,
@@ -130,13 +137,14 @@ class RayRollouts(threading.Thread):
         reports: queue.Queue[RoundReport],
         clock: StageClock,
         seed: int,
+        rounds_in_flight: int = 1,
     ) -> None:
         super().__init__(name="rltf-ray-rollouts", daemon=True)
         from rltf.execution.ray_pool import _import_ray, connect
 
         self.cluster, self.next_problems = cluster, next_problems
         self.buffer, self.weights, self.reports, self.clock = buffer, slot, reports, clock
-        self.seed = seed
+        self.seed, self.per_actor = seed, rounds_in_flight + 1
         self.stop_event = threading.Event()
         self.error: BaseException | None = None
         self.stats: Counter[str] = Counter()  # rounds per actor, lost actors (logs and tests)
@@ -147,7 +155,10 @@ class RayRollouts(threading.Thread):
             self._latest: tuple[Any, int] | None = None  # newest published (weights ref, version)
             self.version = spec.policy.version  # the newest version sent to the actors
             self._remote = self._ray.remote(
-                num_cpus=cluster.cpus_per_actor, num_gpus=cluster.gpus_per_actor, max_restarts=0
+                num_cpus=cluster.cpus_per_actor,
+                num_gpus=cluster.gpus_per_actor,
+                max_restarts=0,
+                max_concurrency=self.per_actor + 2,  # the rounds, a weight load, ready/close
             )(RolloutWorker)
             self._spawned = 0
             self._slots = [self._spawn(i) for i in range(cluster.rollout_actors)]
@@ -202,9 +213,8 @@ class RayRollouts(threading.Thread):
             while not self.stop_event.is_set():
                 self._publish()
                 for s in self._slots:
-                    if s.pending is None:
-                        s.pending = s.handle.round.remote(self.next_problems())
-                        s.started = time.monotonic()
+                    while len(s.pending) < self.per_actor:
+                        s.pending[s.handle.round.remote(self.next_problems())] = time.monotonic()
                 self._collect()
         except BaseException as e:  # surfaced by the loop, which stops the run
             log.error("ray rollouts failed: %r", e)
@@ -225,28 +235,30 @@ class RayRollouts(threading.Thread):
 
     def _collect(self) -> None:
         ray = self._ray
-        pending = {s.pending: s for s in self._slots if s.pending is not None}
+        pending = {ref: s for s in self._slots for ref in s.pending}
         if not pending:
             return
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=_POLL_S)
         for ref in ready:
             s = pending[ref]
-            s.pending = None
+            if self._slots[s.index] is not s:
+                continue  # its actor was replaced meanwhile
+            s.pending.pop(ref)
             try:
                 report, seconds = ray.get(ref, timeout=_RPC_TIMEOUT_S)
             except ray.exceptions.RayError as e:
                 self._replace(s, type(e).__name__)
                 continue
-            for stage, sec in seconds.items():
-                self.clock.add(stage, sec)
+            for stage, sec in seconds.items():  # cumulative on the actor: add what is new
+                self.clock.add(stage, sec - s.seconds.get(stage, 0.0))
+            s.seconds = seconds
             s.rounds += 1
             self.stats[f"rounds/actor{s.index}"] += 1
             self.buffer.push(report.scored)
             self.reports.put(report)
         now = time.monotonic()
-        for s in self._slots:
-            if s.pending is not None and now - s.started > self.cluster.round_timeout:
-                s.pending = None
+        for s in list(self._slots):
+            if any(now - t > self.cluster.round_timeout for t in s.pending.values()):
                 self._replace(s, f"a round ran over {self.cluster.round_timeout:g} s")
 
     def stop(self, timeout: float | None = None) -> None:

@@ -162,6 +162,11 @@ class StageClock:
                 now = time.perf_counter()
                 self.seconds["execute"] = self.seconds.get("execute", 0.0) + now - self._exec_since
 
+    def snapshot(self) -> dict[str, float]:
+        """Busy seconds per stage so far (a copy)."""
+        with self._lock:
+            return dict(self.seconds)
+
     def wall(self) -> float:
         return time.perf_counter() - self.start
 
