@@ -2,7 +2,7 @@
 2-node local cluster, a rollout actor killed mid-run, a cluster too small for the actors, and
 the distributed execution pool behind the local actor. Every Ray process is stopped afterwards.
 
-Loopback only and bounded in time; the multi-node tests are marked slow (about a minute each)."""
+Loopback only and bounded in time; the multi-node tests are marked slow (15-30 s each)."""
 
 import json
 import queue
