@@ -99,7 +99,7 @@ class _NodeExecutor:
         self.pool.close()
 
 
-def _import_ray(local: bool) -> Any:
+def import_ray(local: bool) -> Any:
     if local:
         # Read by Ray at import time: report 127.0.0.1 as this node's address, so that a private
         # local Ray never listens beyond loopback. Not for a real cluster, whose other nodes must
@@ -212,7 +212,7 @@ class RayExecutionPool:
         self._chunk_timeout = chunk_timeout
         self._workers_per_node = workers_per_node
         self._max_nodes = max_nodes
-        self._ray = _import_ray(local=address is None)
+        self._ray = import_ray(local=address is None)
         self._owns_ray = connect(self._ray, address, num_cpus, connect_timeout)
         self._lock = threading.Condition()
         self._queue: collections.deque[_Job] = collections.deque()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,11 +96,11 @@ class ReplayBuffer:
         """``n`` samples drawn uniformly without replacement (all of them if fewer), of those
         with ``version >= min_version`` when given."""
         with self._lock:
-            items = list(self._items)
-        if min_version is not None:
-            items = [s for s in items if s.version >= min_version]
-        idx = sorted(rng.sample(range(len(items)), min(n, len(items))))
-        return [items[i] for i in idx]
+            items: Sequence[ScoredSample] = self._items
+            if min_version is not None:
+                items = [s for s in self._items if s.version >= min_version]
+            idx = sorted(rng.sample(range(len(items)), min(n, len(items))))
+            return [items[i] for i in idx]
 
     def wait_for(self, n: int, timeout: float) -> bool:
         """Block until the buffer holds at least ``n`` samples (or ``timeout`` seconds pass)."""

@@ -1,8 +1,8 @@
 """Data-parallel training across processes, on accelerate (docs/cluster.md).
 
-Launched by ``torchrun`` (or ``accelerate launch`` on GPUs), every process runs the whole loop on its own
-share of the work: its own actor, sandbox pool, problem order and SL batches (seeds offset by
-rank), and its own rollouts. The learners stay identical: the same starting weights (broadcast
+Launched by ``torchrun`` (or ``accelerate launch`` on GPUs), every process runs the whole loop
+on its own share of the work: its own actor, sandbox pool, problem order and SL batches (seeds
+offset by rank), and its own rollouts. The learners stay identical: the same starting weights (broadcast
 from rank 0), then gradients averaged across processes once per optimizer step, after the step's
 SL and RL micro-batches are accumulated, so every process applies the same AdamW update. That
 is DDP's arithmetic (the mean of the per-process gradients), with one all-reduce per step
@@ -78,7 +78,7 @@ class DataParallel:
     def all_true(self, flag: bool) -> bool:
         """Whether ``flag`` holds on every rank (a non-finite loss anywhere skips the step
         everywhere; a stop request anywhere stops everyone at the same step)."""
-        return self.gather(flag).count(True) == self.world_size
+        return all(self.gather(flag))
 
     def any_true(self, flag: bool) -> bool:
         return any(self.gather(flag))

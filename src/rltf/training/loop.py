@@ -263,7 +263,7 @@ def run_train(
             run.save()
     finally:
         loop_driver.close()
-        if owned is not None and hasattr(owned, "close"):
+        if owned is not None:
             owned.close()
     summary = run_summary(run.totals, run.clock, run.learner.step)
     if isinstance(loop_driver.thread, RayRollouts):  # rounds per actor, lost actors
@@ -283,6 +283,9 @@ class _OnRolloutActors:
 
     def submit(self, problem: Problem, program: str, mode: str = "train") -> Any:
         raise RuntimeError("programs run on the Ray rollout actors, not in the learner")
+
+    def close(self) -> None:
+        pass
 
 
 def _execution_pool(cfg: TrainConfig) -> Any:

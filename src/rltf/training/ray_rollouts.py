@@ -140,7 +140,7 @@ class RayRollouts(threading.Thread):
         rounds_in_flight: int = 1,
     ) -> None:
         super().__init__(name="rltf-ray-rollouts", daemon=True)
-        from rltf.execution.ray_pool import _import_ray, connect
+        from rltf.execution.ray_pool import connect, import_ray
 
         self.cluster, self.next_problems = cluster, next_problems
         self.buffer, self.weights, self.reports, self.clock = buffer, slot, reports, clock
@@ -148,7 +148,7 @@ class RayRollouts(threading.Thread):
         self.stop_event = threading.Event()
         self.error: BaseException | None = None
         self.stats: Counter[str] = Counter()  # rounds per actor, lost actors (logs and tests)
-        self._ray = _import_ray(local=cluster.address is None)
+        self._ray = import_ray(local=cluster.address is None)
         self._owns_ray = connect(self._ray, cluster.address, cluster.num_cpus, 10.0)
         try:
             self._spec_ref = self._ray.put(spec)
