@@ -119,7 +119,6 @@ class _Slot:
     handle: Any
     pending: dict[Any, float] = field(default_factory=dict)  # round ObjectRef -> start time
     seconds: dict[str, float] = field(default_factory=dict)  # the actor's cumulative stage times
-    rounds: int = 0
     ready: bool = False  # answered ready(): safe to ask for a graceful close
 
 
@@ -252,7 +251,6 @@ class RayRollouts(threading.Thread):
             for stage, sec in seconds.items():  # cumulative on the actor: add what is new
                 self.clock.add(stage, sec - s.seconds.get(stage, 0.0))
             s.seconds = seconds
-            s.rounds += 1
             self.stats[f"rounds/actor{s.index}"] += 1
             self.buffer.push(report.scored)
             self.reports.put(report)
