@@ -213,3 +213,30 @@ def test_learner_autocast_gradients_agree_with_float32(tiny):
     assert (
         float(torch.nn.functional.cosine_similarity(grad16.double(), grad32.double(), dim=0)) > 0.99
     )
+
+
+def test_dropping_finished_rows_changes_no_sample(tiny, monkeypatch):
+    """Rows that stop early leave the batch (sampling._drop_finished); every sample, log-prob
+    and length is what it is when they stay in it, and the batch does shrink."""
+    from rltf.policy import sampling
+
+    prompts = [Prompt("x = 'h", stop=(s,)) for s in ("e", "a", "\n", "t", "o", "(", "r", "i")]
+    gen = GenerationConfig(max_new_tokens=40, seed=3, batch_size=8)
+    sizes: list[int] = []
+    real = sampling._drop_finished
+
+    def spy(state, rows, finished):
+        kept = real(state, rows, finished)
+        sizes.append(len(kept))
+        return kept
+
+    monkeypatch.setattr(sampling, "_drop_finished", spy)
+    dropped = tiny.generate(prompts, [str(i) for i in range(8)], gen)
+    assert min(sizes) < 8  # rows were dropped (else the comparison below is vacuous)
+    monkeypatch.setattr(sampling, "DROP_FINISHED_SHARE", 2.0)  # never drop
+    sizes.clear()
+    kept = tiny.generate(prompts, [str(i) for i in range(8)], gen)
+    assert set(sizes) == {8}
+    for a, b in zip(dropped, kept, strict=True):
+        assert a.token_ids == b.token_ids and a.text == b.text
+        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-5)
