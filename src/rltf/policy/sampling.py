@@ -317,7 +317,7 @@ def _drop_finished(state: _Prefill, rows: torch.Tensor, finished: torch.Tensor) 
     ):
         return rows
     keep = (~done).nonzero().squeeze(-1)
-    cache.batch_select_indices(keep)  # type: ignore[union-attr]
+    cache.batch_select_indices(keep)
     state.mask = state.mask[keep]
     assert state.next_pos is not None
     state.next_pos = state.next_pos[keep]
