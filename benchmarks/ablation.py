@@ -138,12 +138,12 @@ def withheld_problems(args: argparse.Namespace) -> list[Problem]:
     """The training problems of the preset's tier whose references SL never saw."""
     from rltf.tasks import load_dataset
 
-    tiers = PRESETS[args.preset].eval_difficulties
-    return [
-        p
-        for p in load_dataset(DATASET_TRAIN)
-        if (not tiers or p.difficulty in tiers) and not keeps_reference(p.id, WITHHELD)
-    ]
+    preset = PRESETS[args.preset]
+    tiers = preset.eval_difficulties
+    train = [p for p in load_dataset(DATASET_TRAIN) if not tiers or p.difficulty in tiers]
+    train = train[: preset.train["data"].get("limit")]  # the problems RL actually trains on
+    withheld = [p for p in train if not keeps_reference(p.id, WITHHELD)]
+    return withheld[: args.eval_limit]
 
 
 def evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, EvalReport]:
@@ -160,7 +160,7 @@ def _evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, Eva
     from rltf.tasks import load_dataset
 
     preset = PRESETS[args.preset]
-    held_out = None if args.eval_tier_only else load_dataset(DATASET_TEST)  # all 265
+    held_out = None if args.eval_tier_only else load_dataset(DATASET_TEST)[: args.eval_limit]
     eval_dir = out / ("eval" if args.eval_tier_only else "eval-all")
     sets = {
         "held-out": evaluate_held_out(
@@ -278,6 +278,12 @@ def parse_args() -> argparse.Namespace:
         "--eval-tier-only",
         action="store_true",
         help="evaluate held-out on the preset's tier only (default: all 265 problems)",
+    )
+    parser.add_argument(
+        "--eval-limit",
+        type=int,
+        default=None,
+        help="evaluate the first N problems of each set (default: all; SmolLM2 on a CPU)",
     )
     parser.add_argument("--rows", nargs="+", default=["sl", "rltf", "grpo"], choices=list(ROWS))
     add_overrides_arg(parser, "override a training config key of every row; repeatable")
