@@ -1,7 +1,8 @@
 """Data-parallel training on accelerate with 2 CPU processes (gloo): the averaged gradient is
 DDP's (the mean of the ranks' gradients, equal to one process on the union of equal-sized
-batches), the ranks stay identical, and a whole `rltf train` run under `torchrun`
-resumes exactly from a checkpoint written by both ranks."""
+batches), the ranks stay identical, FSDP's sharded update equals DDP's even when the ranks have
+different numbers of micro-batches, and a whole `rltf train` run under `torchrun` (replicated or
+sharded) resumes exactly from a checkpoint written by both ranks."""
 
 import os
 import socket
@@ -14,10 +15,14 @@ import torch
 import torch.multiprocessing as mp
 from safetensors.torch import load_file
 
-from rltf.config import dump_yaml
+from rltf.config import dump_yaml, to_dict
+from rltf.training.checkpoint import trainable_state
+from rltf.training.config import LearnerConfig
 from rltf.training.data import SLExample
+from rltf.training.distributed import DataParallel
 from rltf.training.learner import Learner
 from test_training_learner import policy as tiny_policy
+from test_training_learner import rl_batch
 from test_training_loop import make_config
 
 pytestmark = pytest.mark.timeout(300)
@@ -43,7 +48,7 @@ def batches() -> list[list[SLExample]]:
     return [[ex(0), ex(1)], [ex(2), ex(3)]]
 
 
-def one_step(rank: int, world: int, port: int, out: str) -> None:
+def _join(rank: int, world: int, port: int) -> DataParallel:
     os.environ.update(
         MASTER_ADDR="127.0.0.1",
         MASTER_PORT=str(port),
@@ -55,6 +60,11 @@ def one_step(rank: int, world: int, port: int, out: str) -> None:
 
     dp = data_parallel()
     assert dp is not None and dp.world_size == world
+    return dp
+
+
+def one_step(rank: int, world: int, port: int, out: str) -> None:
+    dp = _join(rank, world, port)
     torch.manual_seed(100 + rank)  # different on purpose: the broadcast must make them equal
     pol = tiny_policy()
     if rank == 1:
@@ -98,6 +108,54 @@ def test_two_ranks_apply_the_mean_gradient_and_stay_identical(tmp_path: Path) ->
         assert torch.equal(a, b)
 
 
+def replicated_and_sharded(rank: int, world: int, port: int, out: str) -> None:
+    """Two steps of the same learner, replicated (DDP) and sharded (FSDP), on the same data:
+    rank 0 has 3 RL samples and rank 1 one, in micro-batches of 1 (FSDP pads rank 1 with two
+    zero-loss micro-batches so the ranks' collectives pair up)."""
+    dp = _join(rank, world, port)
+    results = {}
+    for fsdp in (False, True):
+        dp.fsdp = fsdp
+        learner = Learner(
+            tiny_policy(),
+            _optim(),
+            10,
+            LearnerConfig(micro_batch_size=1),
+            dp=dp,
+        )
+        rl = rl_batch()[: 3 if rank == 0 else 1]
+        stats = [learner.train_step(batches()[rank], rl) for _ in range(2)]
+        state = learner.state_dict()  # FSDP: gathered from both ranks
+        results[fsdp] = {
+            "weights": trainable_state(learner.policy.model),
+            "stats": stats,
+            "adam": {k: v for k, v in state["optimizer"]["state"].items()},
+        }
+    torch.save(results, f"{out}/{rank}.pt")
+    dp.wait()
+
+
+def test_fsdp_applies_ddps_update_with_uneven_micro_batches(tmp_path: Path) -> None:
+    mp.spawn(replicated_and_sharded, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = (torch.load(tmp_path / f"{r}.pt") for r in (0, 1))
+    ddp, fsdp = r0[False], r0[True]
+    start = trainable_state(tiny_policy().model)
+    assert r0[True]["weights"].keys() == ddp["weights"].keys()
+    for name, w in fsdp["weights"].items():
+        assert torch.equal(w, r1[True]["weights"][name])  # both ranks gather the same model
+        assert torch.allclose(w, ddp["weights"][name], atol=1e-6, rtol=1e-5), name
+        assert not torch.equal(w, start[name])  # the steps moved it
+    for a, b in zip(ddp["stats"], fsdp["stats"], strict=True):
+        assert a["learner/grad_norm"] == pytest.approx(b["learner/grad_norm"], rel=1e-5)
+        assert "learner/skipped_nonfinite" not in b
+    # the whole AdamW state, keyed by parameter name, with full-size moments
+    first = next(iter(fsdp["adam"].values()))
+    assert set(fsdp["adam"]) == set(fsdp["weights"])
+    name = next(iter(fsdp["weights"]))
+    assert fsdp["adam"][name]["exp_avg"].shape == fsdp["weights"][name].shape
+    assert float(first["step"]) == 2.0
+
+
 def launch(cfg_path: Path, *extra: str) -> subprocess.CompletedProcess:
     # torchrun: `accelerate launch` starts several CPU processes only through MPI.
     cmd = [
@@ -110,10 +168,13 @@ def launch(cfg_path: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_a_two_process_run_resumes_exactly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fsdp", [False, True], ids=["ddp", "fsdp"])
+def test_a_two_process_run_resumes_exactly(tmp_path: Path, fsdp: bool) -> None:
     def config(name: str, steps: int) -> Path:
         path = tmp_path / f"{name}-{steps}.yaml"
-        dump_yaml(make_config(tmp_path, name, steps=steps), path)
+        cfg = to_dict(make_config(tmp_path, name, steps=steps))
+        cfg["cluster"]["fsdp"] = fsdp
+        dump_yaml(cfg, path)
         return path
 
     full = launch(config("full", 4))
@@ -130,5 +191,21 @@ def test_a_two_process_run_resumes_exactly(tmp_path: Path) -> None:
     from rltf.training.checkpoint import CheckpointManager
 
     ck = CheckpointManager.load(CheckpointManager(tmp_path / "full" / "checkpoints").latest())
+    assert ck.trainer["learner"]["fsdp"] is fsdp  # the learner was (not) sharded
     ranks = ck.state["ranks"]
     assert len(ranks) == 2 and ranks[0]["rng"] != ranks[1]["rng"]  # each rank its own stream
+
+
+def test_fsdp_without_several_processes_and_a_resume_across_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rltf.training.distributed import data_parallel
+
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    with pytest.raises(ValueError, match=r"cluster\.fsdp: true .*torchrun"):
+        data_parallel(fsdp=True)
+    assert data_parallel(fsdp=False) is None
+    learner = Learner(tiny_policy(), _optim(), 10)
+    state = {**learner.state_dict(), "fsdp": True}
+    with pytest.raises(ValueError, match=r"cluster\.fsdp True, this run has False"):
+        learner.load_state_dict(state, 0)

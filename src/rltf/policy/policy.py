@@ -32,7 +32,7 @@ from rltf.policy.precision import GenerationModel, learner_autocast, resolve_com
 from rltf.policy.sampling import RawGeneration, sample_batch
 from rltf.policy.stops import IncrementalStops
 from rltf.policy.text import cut_tokens, fenced_code_span, find_stop, token_offsets
-from rltf.policy.weights import load_state_file, read_state_version
+from rltf.policy.weights import full_tensor, load_state_file, read_state_version
 from rltf.records import Sample
 
 POLICY_META = "rltf_policy.json"
@@ -234,8 +234,10 @@ class Policy:
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
         """The parameters that training changes (all of them, or only the LoRA adapters): what a
-        learner needs to send an actor."""
-        return {n: p.detach() for n, p in self.model.named_parameters() if p.requires_grad}
+        learner needs to send an actor. Whole tensors: with FSDP every rank calls this together."""
+        return {
+            n: full_tensor(p.detach()) for n, p in self.model.named_parameters() if p.requires_grad
+        }
 
     @torch.no_grad()
     def load_weights(

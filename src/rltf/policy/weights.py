@@ -21,6 +21,14 @@ VERSION_KEY = "rltf_policy_version"
 ALIASES_KEY = "rltf_aliases"
 
 
+def full_tensor(t: torch.Tensor) -> torch.Tensor:
+    """The whole tensor of a parameter sharded by FSDP (a DTensor: every rank of the learner
+    must call this together, it all-gathers); any other tensor as it is."""
+    from torch.distributed.tensor import DTensor
+
+    return t.full_tensor() if isinstance(t, DTensor) else t
+
+
 def save_state_file(path: str | Path, state: Mapping[str, torch.Tensor], version: int) -> Path:
     """Atomically write ``state`` (a state dict) and ``version`` to ``path``."""
     from safetensors.torch import save_file

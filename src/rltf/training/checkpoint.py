@@ -30,6 +30,9 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from rltf.policy.weights import full_tensor
+from rltf.training.distributed import copy_full_into
+
 FORMAT_VERSION = 1
 PREFIX = "ckpt-"
 
@@ -39,16 +42,18 @@ PREFIX = "ckpt-"
 
 
 def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """The parameters the optimizer updates (tied weights appear once), detached CPU copies."""
+    """The parameters the optimizer updates (tied weights appear once), detached CPU copies of
+    the whole tensors (FSDP: every rank calls this together)."""
     return {
-        name: p.detach().to("cpu", copy=True).contiguous()
+        name: full_tensor(p.detach()).to("cpu", copy=True).contiguous()
         for name, p in model.named_parameters()
         if p.requires_grad
     }
 
 
 def load_trainable_state(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> None:
-    """Copy ``state`` into the model's trainable parameters; the key sets must match exactly."""
+    """Copy ``state`` into the model's trainable parameters (into this rank's shards when FSDP
+    shards them); the key sets must match exactly."""
     params = {name: p for name, p in model.named_parameters() if p.requires_grad}
     missing, unexpected = sorted(set(params) - set(state)), sorted(set(state) - set(params))
     if missing or unexpected:
@@ -58,7 +63,7 @@ def load_trainable_state(model: torch.nn.Module, state: Mapping[str, torch.Tenso
         )
     with torch.no_grad():
         for name, p in params.items():
-            p.copy_(state[name])
+            copy_full_into(p, state[name])
 
 
 # --------------------------------------------------------------------------------------------

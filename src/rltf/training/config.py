@@ -244,6 +244,9 @@ class ClusterConfig:
     start_timeout: float = 300.0  # seconds for the actors to start (a cluster too small: error)
     round_timeout: float = 900.0  # a round slower than this: its actor is killed and replaced
     max_restarts: int = 2  # replacements of lost rollout actors before the run fails
+    # Data-parallel learner under torchrun: shard parameters, gradients and AdamW state across
+    # the processes (FSDP2) instead of replicating them (training/distributed.py)
+    fsdp: bool = False
 
     def validate(self) -> None:
         if self.rollout_actors < 0 or self.torch_threads_per_actor < 1:

@@ -19,10 +19,11 @@ from typing import Any, TypeVar
 import torch
 
 from rltf.policy import Policy
+from rltf.policy.weights import full_tensor
 from rltf.training.buffer import ScoredSample
 from rltf.training.config import LearnerConfig, OptimConfig
 from rltf.training.data import SLExample
-from rltf.training.distributed import DataParallel
+from rltf.training.distributed import DataParallel, local
 from rltf.training.losses import Reduction, normaliser, policy_loss, sl_loss
 
 T = TypeVar("T")
@@ -64,6 +65,12 @@ def make_optimizer(model: torch.nn.Module, cfg: OptimConfig) -> torch.optim.Adam
 TERMS = ("coarse", "fine", "adaptive")
 
 
+def _full_state_options() -> Any:
+    from torch.distributed.checkpoint.state_dict import StateDictOptions
+
+    return StateDictOptions(full_state_dict=True)
+
+
 @dataclass
 class _Accumulator:
     """Sums over the micro-batches of one step, for the metrics row."""
@@ -100,16 +107,20 @@ class Learner:
         self.cfg = cfg
         self.lcfg = learner or LearnerConfig()
         self.temperature = temperature  # the actor's: RL log-probs are those of p_T
+        self.reference: Policy | None = None
+        if self.lcfg.kl_coef > 0 and not policy.is_lora:
+            self.reference = copy.deepcopy(policy)  # the starting policy, frozen (unsharded)
+            self.reference.model.requires_grad_(False).eval()
+        self.sharded = dp is not None and dp.fsdp
+        if self.sharded:
+            assert dp is not None
+            dp.shard(policy.model)  # before the optimizer: it must hold the sharded parameters
         self.optimizer = make_optimizer(policy.model, cfg)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: lr_factor(s, cfg, total_steps)
         )
         self.step = 0  # optimizer updates so far
         self.skipped_nonfinite = 0
-        self.reference: Policy | None = None
-        if self.lcfg.kl_coef > 0 and not policy.is_lora:
-            self.reference = copy.deepcopy(policy)  # the starting policy, frozen
-            self.reference.model.requires_grad_(False).eval()
         policy.model.train()
 
     # ------------------------------------------------------------------ steps
@@ -133,41 +144,70 @@ class Learner:
             raise ValueError("train_step: an empty step (no SL examples and no RL samples)")
         t0 = time.perf_counter()
         acc = _Accumulator()
-        ok, sl_norm = True, 0.0
-        if sl:
-            ok = self._sl_part(sl, sl_reduction or self.lcfg.sl_loss_reduction, acc)
-            sl_norm = self._grad_norm() if ok else 0.0
-        sl_grads = self._grads() if ok and sl and rl else None
-        if ok and rl and self.lcfg.rl_weight > 0:
-            ok = self._rl_part(rl, acc)
+        trained = rl if self.lcfg.rl_weight > 0 else []
+        n_sl, n_rl = self._micro_batch_counts(len(sl), len(trained))
+        # Every micro-batch runs even after a non-finite loss (FSDP: every rank must join every
+        # forward and backward); such a step is skipped below, on every rank.
+        ok = self._sl_part(sl, sl_reduction or self.lcfg.sl_loss_reduction, acc, n_sl)
+        sl_norm = self._grad_norm() if n_sl else 0.0
+        sl_grads = self._grads() if n_sl and n_rl else None
+        ok = self._rl_part(trained, acc, n_rl) and ok
+        rl_norm = self._grad_norm(subtract=sl_grads) if n_rl else 0.0
         if self.dp is not None:
             ok = self.dp.all_true(ok)  # every rank skips the step, or none does
         if not ok:
             return self._skip(t0)
-        stats = self._stats(acc, rl, sl_norm, sl_grads)  # this rank's own gradient norms
-        if self.dp is not None:
+        # DDP: this rank's own gradient norms; FSDP: those of the mean gradient (its backward
+        # has already averaged them)
+        stats = self._stats(acc, rl, sl_norm, rl_norm)
+        if self.dp is not None and not self.sharded:
             self.dp.average_gradients(self._params())  # one all-reduce: DDP's mean gradient
         stats.update(self._apply())
         stats["learner/seconds"] = time.perf_counter() - t0
         return stats
 
-    def _sl_part(self, sl: Sequence[SLExample], reduction: Reduction, acc: _Accumulator) -> bool:
-        z = normaliser([len(ex.target_ids) for ex in sl], reduction)
-        for batch in _chunks(sl, self.lcfg.micro_batch_size):
+    def _micro_batch_counts(self, n_sl: int, n_rl: int) -> tuple[int, int]:
+        """SL and RL micro-batches of this step; FSDP: the most of any rank, for every rank."""
+        mb = self.lcfg.micro_batch_size
+        counts = [-(-n_sl // mb), -(-n_rl // mb)]
+        if self.sharded:
+            assert self.dp is not None
+            counts = self.dp.max(counts)
+        return counts[0], counts[1]
+
+    def _padding(self, count: int, real: int, rl: bool) -> None:
+        """FSDP: zero-loss micro-batches up to ``count`` (the forwards and backwards of a rank
+        with fewer samples than another, so their collectives pair up)."""
+        for _ in range(count - real):
+            prompts, tokens = [[self.policy.pad_id]], [[self.policy.pad_id]]
+            if rl and self.lcfg.kl_coef > 0:
+                self._reference_logprobs(prompts, tokens)  # LoRA: a forward of the base model
+            lps = self.policy.token_logprobs(prompts, tokens, self.temperature if rl else 1.0)
+            (lps[0].sum() * 0.0).backward()
+
+    def _sl_part(
+        self, sl: Sequence[SLExample], reduction: Reduction, acc: _Accumulator, count: int
+    ) -> bool:
+        ok = True
+        z = normaliser([len(ex.target_ids) for ex in sl], reduction) if sl else 1.0
+        batches = _chunks(sl, self.lcfg.micro_batch_size)
+        for batch in batches:
             lps = self.policy.token_logprobs(
                 [ex.prompt_ids for ex in batch], [ex.target_ids for ex in batch]
             )
             loss = sl_loss(lps, reduction, z)
-            if not self._backward(loss):
-                return False
+            ok = self._backward(loss) and ok
             acc.sl_loss += loss.item()
             acc.sl_tokens += sum(len(ex.target_ids) for ex in batch)
-        return True
+        self._padding(count, len(batches), rl=False)
+        return ok
 
-    def _rl_part(self, rl: Sequence[ScoredSample], acc: _Accumulator) -> bool:
+    def _rl_part(self, rl: Sequence[ScoredSample], acc: _Accumulator, count: int) -> bool:
         lc = self.lcfg
-        z = normaliser([len(s.sample.token_ids) for s in rl], lc.rl_loss_reduction)
-        for batch in _chunks(rl, lc.micro_batch_size):
+        ok = True
+        z = normaliser([len(s.sample.token_ids) for s in rl], lc.rl_loss_reduction) if rl else 1.0
+        batches = _chunks(rl, lc.micro_batch_size)
+        for batch in batches:
             samples = [s.sample for s in batch]
             prompts, tokens = [s.prompt_ids for s in samples], [s.token_ids for s in samples]
             lps = self.policy.token_logprobs(prompts, tokens, self.temperature)
@@ -181,8 +221,7 @@ class Learner:
                 lc.kl_coef,
                 components={name: [getattr(s.rewards, name) for s in batch] for name in TERMS},
             )
-            if not self._backward(lc.rl_weight * out.loss):
-                return False
+            ok = self._backward(lc.rl_weight * out.loss) and ok
             acc.rl_loss += out.loss.item()
             acc.rl_tokens += out.num_tokens
             acc.clipped += out.clipped_tokens
@@ -191,7 +230,8 @@ class Learner:
             acc.kl_ref += out.kl_ref_sum
             for name in TERMS:
                 acc.terms[name] += out.terms.get(name, 0.0)
-        return True
+        self._padding(count, len(batches), rl=True)
+        return ok
 
     @torch.no_grad()
     def _reference_logprobs(
@@ -210,7 +250,7 @@ class Learner:
         acc: _Accumulator,
         rl: Sequence[ScoredSample],
         sl_norm: float,
-        sl_grads: list[torch.Tensor] | None,
+        rl_norm: float,
     ) -> dict[str, float]:
         out: dict[str, float] = {"learner/tokens": float(acc.sl_tokens + acc.rl_tokens)}
         if acc.sl_tokens:
@@ -226,7 +266,7 @@ class Learner:
             out["learner/ratio_mean"] = acc.ratio / n
             out["learner/kl_behaviour"] = acc.kl_behaviour / n
             out["learner/kl_ref"] = acc.kl_ref / n
-            out["learner/grad_norm_rl"] = self._grad_norm(subtract=sl_grads)
+            out["learner/grad_norm_rl"] = rl_norm
         return out
 
     def _grads(self) -> list[torch.Tensor]:
@@ -236,23 +276,26 @@ class Learner:
         ]
 
     def _grad_norm(self, subtract: list[torch.Tensor] | None = None) -> float:
-        """Norm of the accumulated gradient (minus ``subtract``: the RL part alone)."""
+        """Norm of the accumulated gradient (minus ``subtract``: the RL part alone); FSDP: over
+        every rank's shard (a collective)."""
         total = 0.0
         for i, p in enumerate(self._params()):
             g = p.grad if p.grad is not None else torch.zeros_like(p)
             if subtract is not None:
                 g = g - subtract[i]
-            total += float(g.double().pow(2).sum())
+            total += float(local(g).double().pow(2).sum())
+        if self.sharded:
+            assert self.dp is not None
+            total = self.dp.sum(total)
         return math.sqrt(total)
 
     def _params(self) -> list[torch.nn.Parameter]:
         return [p for p in self.policy.model.parameters() if p.requires_grad]
 
     def _backward(self, loss: torch.Tensor) -> bool:
-        if not torch.isfinite(loss):
-            return False
+        """Backward (always: FSDP's reduce-scatter runs in it); whether ``loss`` was finite."""
         loss.backward()
-        return True
+        return bool(torch.isfinite(loss))
 
     def _skip(self, t0: float) -> dict[str, float]:
         """A non-finite loss: drop the accumulated gradients, count it, do not step."""
@@ -263,7 +306,7 @@ class Learner:
 
     def _apply(self) -> dict[str, float]:
         max_norm = self.cfg.grad_clip if self.cfg.grad_clip is not None else math.inf
-        norm = float(torch.nn.utils.clip_grad_norm_(self._params(), max_norm))
+        norm = float(full_tensor(torch.nn.utils.clip_grad_norm_(self._params(), max_norm)))
         lr = float(self.scheduler.get_last_lr()[0])
         if not math.isfinite(norm):
             self.optimizer.zero_grad(set_to_none=True)
@@ -279,13 +322,36 @@ class Learner:
     # ------------------------------------------------------------------ checkpointing
 
     def state_dict(self) -> dict[str, Any]:
+        """Optimizer and schedule state. FSDP: the whole AdamW state keyed by parameter name,
+        gathered from every rank's shard (every rank calls this together)."""
+        if self.sharded:
+            from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
+
+            optimizer = get_optimizer_state_dict(
+                self.policy.model, self.optimizer, options=_full_state_options()
+            )
+        else:
+            optimizer = self.optimizer.state_dict()
         return {
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": optimizer,
             "scheduler": self.scheduler.state_dict(),
+            "fsdp": self.sharded,
         }
 
     def load_state_dict(self, state: dict[str, Any], step: int, skipped: int = 0) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("fsdp", False) != self.sharded:
+            raise ValueError(
+                f"--resume: the checkpoint was written with cluster.fsdp {state.get('fsdp', False)}"
+                f", this run has {self.sharded}: resume with the same setting"
+            )
+        if self.sharded:
+            from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict
+
+            set_optimizer_state_dict(
+                self.policy.model, self.optimizer, state["optimizer"], options=_full_state_options()
+            )
+        else:
+            self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step = step
         self.skipped_nonfinite = skipped

@@ -25,6 +25,7 @@ from typing import Any
 
 from rltf.config import to_dict
 from rltf.console import make_progress
+from rltf.policy import Policy
 from rltf.records import Problem
 from rltf.training.actor import (
     Actor,
@@ -93,7 +94,7 @@ class TrainingRun:
         self.cfg = cfg
         loop = cfg.loop
         self.clock = StageClock()
-        self.dp = data_parallel()  # launched with several processes: data-parallel
+        self.dp = data_parallel(cfg.cluster.fsdp)  # several processes: data-parallel
         self.rank = self.dp.rank if self.dp else 0
         with self.dp.main_first() if self.dp else nullcontext():
             self.run_dir, self.manager = prepare_run_dir(
@@ -198,12 +199,24 @@ class TrainingRun:
             self.sl_sampler.load_state_dict(mine["sl_sampler"])
         return trainer["ranks"][self.rank], mine["rng"]
 
+    def final_policy(self) -> Policy:
+        """The policy to export: the learner's, or with FSDP (whose learner holds shards) the
+        actor's full copy loaded with the learner's gathered weights (every rank calls this)."""
+        if not self.learner.sharded:
+            return self.policy
+        self.actor_policy.load_weights(
+            self.policy.trainable_state(), self.learner.step, partial=True
+        )
+        return self.actor_policy
+
     def save(self) -> Path | None:
         """Write a checkpoint (data-parallel: every rank calls this; rank 0 writes every
         rank's streams). Returns its path on rank 0."""
         with self.clock.time("checkpoint"):
             rng_t, mine = self._rank_state()
             ranks = self.dp.gather((rng_t, mine)) if self.dp else [(rng_t, mine)]
+            # FSDP: gathering the whole weights and optimizer state takes every rank
+            weights, learner_state = trainable_state(self.policy.model), self.learner.state_dict()
             if not self.is_main:
                 return None
             actor_differs = self.actor_policy.version != self.learner.step
@@ -215,13 +228,13 @@ class TrainingRun:
                 "totals": self.totals.state_dict(),
                 "skipped_nonfinite": self.learner.skipped_nonfinite,
             }
-            trainer: dict[str, Any] = {"learner": self.learner.state_dict(), "rng": rng_t}
+            trainer: dict[str, Any] = {"learner": learner_state, "rng": rng_t}
             if self.dp:
                 state["ranks"] = [plain for _, plain in ranks]
                 trainer["ranks"] = [tensors for tensors, _ in ranks]
             return self.manager.save(
                 self.learner.step,
-                weights=trainable_state(self.policy.model),
+                weights=weights,
                 actor_weights=trainable_state(self.actor_policy.model) if actor_differs else None,
                 trainer=trainer,
                 state=state,
@@ -265,6 +278,7 @@ def run_train(
         loop_driver.close()
         if owned is not None:
             owned.close()
+    final = run.final_policy() if cfg.checkpoint.export_final else None
     summary = run_summary(run.totals, run.clock, run.learner.step)
     if isinstance(loop_driver.thread, RayRollouts):  # rounds per actor, lost actors
         summary["ray_rollouts"] = dict(loop_driver.thread.stats)
@@ -272,9 +286,9 @@ def run_train(
         return stop.exit_code
     (run.run_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", "utf-8")
     log.info("wall-time shares: %s", shares_text(summary["time_shares"]))
-    if cfg.checkpoint.export_final and run.learner.step >= cfg.loop.steps:
-        run.policy.version = run.learner.step
-        log.info("final model: %s", run.policy.save(run.run_dir / "final"))
+    if final is not None and run.learner.step >= cfg.loop.steps:
+        final.version = run.learner.step
+        log.info("final model: %s", final.save(run.run_dir / "final"))
     return stop.exit_code
 
 
