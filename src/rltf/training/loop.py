@@ -215,6 +215,8 @@ class TrainingRun:
         with self.clock.time("checkpoint"):
             rng_t, mine = self._rank_state()
             ranks = self.dp.gather((rng_t, mine)) if self.dp else [(rng_t, mine)]
+            if not self.is_main and not self.learner.sharded:
+                return None
             # FSDP: gathering the whole weights and optimizer state takes every rank
             weights, learner_state = trainable_state(self.policy.model), self.learner.state_dict()
             if not self.is_main:
