@@ -9,6 +9,9 @@ top-p 0.95) for every engine, in one process, for fp32 and bf16:
 * ``rltf``: ``Policy.generate`` (whole call: tokenisation, sampling, log-probs, offsets, Samples);
   its bf16 run uses ``GenerationConfig(dtype="bfloat16")`` (a bf16 copy of the fp32 model);
 * ``hf``: ``model.generate(do_sample=True, temperature, top_p)`` on the same left-padded batch;
+* ``rltf ... keep``: the same bf16 call with finished rows kept in the batch to the end (the
+  baseline of dropping them), and a breakdown of one bf16 call's time (prefill, decode steps,
+  sampler, the rest);
 * ``floor``: the prefill plus one cached forward step per token feeding back the argmax, nothing
   else: what any engine built on this model in eager PyTorch pays at least.
 
@@ -35,7 +38,7 @@ from typing import Any
 
 import torch
 
-from rltf.policy import GenerationConfig, Policy, build_tiny_model, load_policy
+from rltf.policy import GenerationConfig, Policy, build_tiny_model, load_policy, sampling
 from rltf.policy.precision import GenerationModel, cpu_supports_bf16
 from rltf.policy.sampling import (
     accepts,
@@ -193,6 +196,9 @@ def bench_batch(pol: Policy, name: str, batch: int, args: argparse.Namespace) ->
         "hf_bf16": lambda: hf_generate(bf16, encoded, pol, gen),
         "rltf_fp32": lambda: sum(len(s.token_ids) for s in pol.generate(prompts, ids, gen)),
         "rltf_bf16": lambda: sum(len(s.token_ids) for s in pol.generate(prompts, ids, _bf16(gen))),
+        "rltf_bf16_keep": lambda: _keeping_rows(
+            lambda: sum(len(s.token_ids) for s in pol.generate(prompts, ids, _bf16(gen)))
+        ),
     }
     for key, fn in runs.items():
         tokens, seconds = timed(fn)
@@ -200,12 +206,56 @@ def bench_batch(pol: Policy, name: str, batch: int, args: argparse.Namespace) ->
             tokens, again = timed(fn)
             seconds = min(seconds, again)
         res[key] = tokens / seconds
-        print(f"  {name} b={batch} {key:<11} {tokens:6d} tok {seconds:7.2f} s "
+        print(f"  {name} b={batch} {key:<14} {tokens:6d} tok {seconds:7.2f} s "
               f"{res[key]:8.1f} tok/s", flush=True)  # fmt: skip
+    res["rltf_bf16_breakdown_s"] = breakdown(lambda: pol.generate(prompts, ids, _bf16(gen)))
+    print(f"  {name} b={batch} rltf_bf16 breakdown (s): {res['rltf_bf16_breakdown_s']}")
     _, res["weight_push_s"] = timed(lambda: _push(copies, pol))
     samples = pol.generate(prompts, ids, _bf16(gen))
     res["bf16_logprobs"] = logprob_agreement(pol, samples, gen.temperature)
     return res
+
+
+def _keeping_rows(fn: Callable[[], int]) -> int:
+    """``fn`` with finished rows kept in the batch to the end (the sampler before 5a5d6b7)."""
+    old = sampling.DROP_FINISHED_SHARE
+    sampling.DROP_FINISHED_SHARE = math.inf
+    try:
+        return fn()
+    finally:
+        sampling.DROP_FINISHED_SHARE = old
+
+
+def breakdown(fn: Callable[[], Any]) -> dict[str, float]:
+    """Where one rltf generation's wall time goes: the prefill, the cached decode steps, the
+    sampler (``pick``: log-softmax, top-p, draw), dropping finished rows, and the rest (stop
+    strings, tokenisation, bookkeeping). Wraps the module's functions with timers (a separate,
+    untimed run: the timers add a few microseconds a call)."""
+    spent: dict[str, float] = {}
+    names = {"prefill": "_prefill", "decode": "_decode_step", "sampler": "pick",
+             "drop": "_drop_finished"}  # fmt: skip
+    originals = {key: getattr(sampling, attr) for key, attr in names.items()}
+
+    def timer(key: str) -> Callable[..., Any]:
+        def wrapped(*a: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return originals[key](*a, **kw)
+            finally:
+                spent[key] = spent.get(key, 0.0) + time.perf_counter() - t0
+
+        return wrapped
+
+    for key, attr in names.items():
+        setattr(sampling, attr, timer(key))
+    try:
+        _, total = timed(fn)
+    finally:
+        for key, attr in names.items():
+            setattr(sampling, attr, originals[key])
+    spent["other"] = total - sum(spent.values())
+    spent["total"] = total
+    return {k: round(v, 3) for k, v in spent.items()}
 
 
 def _bf16(gen: GenerationConfig) -> GenerationConfig:
@@ -274,14 +324,15 @@ def bench_sampler(vocab: int, batch: int, repeat: int) -> dict[str, float]:
 
 def report(rows: list[dict[str, Any]]) -> None:
     print("\nmodel    batch  floor32  floor16   hf32   hf16  rltf32 rltf16 | rltf16/hf_best "
-          "rltf16/floor16 rltf32/hf32 push_s")  # fmt: skip
+          "rltf16/floor16 rltf32/hf32 drop/keep push_s")  # fmt: skip
     for r in rows:
         hf_best = max(r["hf_fp32"], r["hf_bf16"])
         print(
             f"{r['model']:<8} {r['batch']:5d} {r['floor_fp32']:8.1f} {r['floor_bf16']:8.1f} "
             f"{r['hf_fp32']:6.1f} {r['hf_bf16']:6.1f} {r['rltf_fp32']:7.1f} {r['rltf_bf16']:6.1f}"
             f" | {r['rltf_bf16'] / hf_best:14.2f} {r['rltf_bf16'] / r['floor_bf16']:14.2f}"
-            f" {r['rltf_fp32'] / r['hf_fp32']:11.2f} {r['weight_push_s']:6.2f}"
+            f" {r['rltf_fp32'] / r['hf_fp32']:11.2f}"
+            f" {r['rltf_bf16'] / r['rltf_bf16_keep']:9.2f} {r['weight_push_s']:6.2f}"
         )
         print(f"         bf16 behaviour vs fp32 learner log-probs: {r['bf16_logprobs']}")
 

@@ -94,6 +94,7 @@ def test_unknown_preset_is_an_error():
 
 def test_presets_are_valid_configs():
     from rltf.config import from_dict
+    from rltf.policy import GenerationConfig
     from rltf.training.config import SFTConfig, TrainConfig
 
     for name, preset in demo.PRESETS.items():
@@ -101,6 +102,10 @@ def test_presets_are_valid_configs():
         from_dict(
             TrainConfig, deep_merge(preset.train, {"policy": {"model": "x"}}), f"preset {name}"
         )
+        # the model is evaluated in the prompt format it was trained in
+        for stage in (preset.sft, preset.train):
+            assert stage["data"].get("prompt_style", "auto") == preset.prompt_style, name
+        GenerationConfig(dtype=preset.eval_dtype).validate()
 
 
 def test_comparison_table_rows():

@@ -46,6 +46,8 @@ class DemoPreset:
     eval_limit: int | None = None  # held-out problems evaluated (None: all)
     eval_difficulties: tuple[str, ...] = ()  # held-out levels evaluated (empty: all)
     eval_batch_size: int = 64
+    eval_dtype: str = "float32"  # GenerationConfig.dtype of the evaluation sampler
+    prompt_style: str = "auto"  # rltf.tasks.format_prompt style of evaluation (training: data)
     workers: int = 2
     seeds: int = 1  # training seeds of RLTF and of the control (seed, seed + 1, ...)
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -59,7 +61,12 @@ _EASY = ("easy",)
 _DATA = {"train": DATASET_TRAIN, "max_target_tokens": 128, "difficulties": list(_EASY)}
 
 _SMOLLM2_LORA = {"r": 8, "alpha": 16}
-_AUTO_BF16 = {"learner_dtype": "auto"}  # bf16 autocast where the hardware has fast bf16, else fp32
+# bf16 autocast where the hardware has fast bf16, else fp32
+_AUTO_BF16 = {"learner_dtype": "auto"}
+# The instruct model is prompted as it was tuned (a chat message; the program is the answer's
+# first ```python block). With the built-in benchmark's own completion prompt its answers were
+# 73% compile errors (a chat-style closing fence after the body), which SL alone then fixes.
+_SMOLLM2_DATA = {**_DATA, "limit": 256, "prompt_style": "chat"}
 PRESETS: dict[str, DemoPreset] = {
     "tiny": DemoPreset(
         description="a 4-layer GPT-2 (1.06M parameters) and a byte-level BPE tokenizer, both built "
@@ -140,14 +147,14 @@ PRESETS: dict[str, DemoPreset] = {
                 "lora": _SMOLLM2_LORA,
                 **_AUTO_BF16,
             },
-            "data": {**_DATA, "limit": 256},
+            "data": _SMOLLM2_DATA,
             "optim": {"lr": 2e-4, "warmup_steps": 5},
             "sft": {"steps": 30, "batch_size": 8},
             "checkpoint": {"every": 10, "keep_last": 1},
         },
         train={
             "policy": {"device": "cpu", "lora": _SMOLLM2_LORA, **_AUTO_BF16},
-            "data": {**_DATA, "limit": 256},
+            "data": _SMOLLM2_DATA,
             "generation": {
                 "dtype": "auto",  # bf16 where the CPU has AMX/avx512-bf16 (docs/generation.md)
                 "temperature": 1.0,
@@ -155,13 +162,20 @@ PRESETS: dict[str, DemoPreset] = {
                 "max_new_tokens": 128,
                 "batch_size": 16,
             },
-            "rewards": {"baseline": "group"},
+            "rewards": {"baseline": "loo", "normalize": "group"},
             "optim": {"lr": 1e-4},
+            # Synchronous, as the tiny preset: every program of a round (4 problems x 4
+            # samples) trains once, on-policy, with 4 reference solutions in the same step. The
+            # asynchronous actor trained on samples about 7 versions old on these 2 cores
+            # (docs/results.md), most of them from the warm start's policy.
             "loop": {
                 "steps": 20,
+                "synchronous": True,
                 "samples_per_problem": 4,
                 "problems_per_round": 4,
-                "rl_batch_size": 8,
+                "sl_batch_size": 4,
+                "rl_batch_size": 16,
+                "torch_threads": 2,
             },
             "checkpoint": {"every": 5, "keep_last": 1},
         },
@@ -169,7 +183,9 @@ PRESETS: dict[str, DemoPreset] = {
         eval_ks=(1, 2),
         eval_difficulties=_EASY,
         eval_limit=60,
-        eval_batch_size=16,
+        eval_batch_size=32,
+        eval_dtype="auto",
+        prompt_style="chat",
     ),
 }
 
@@ -217,6 +233,7 @@ def evaluate_held_out(
         top_p=0.95,
         max_new_tokens=preset.eval_max_new_tokens,
         batch_size=preset.eval_batch_size,
+        dtype=preset.eval_dtype,
     )
     return evaluate(
         problems,
@@ -226,6 +243,7 @@ def evaluate_held_out(
         dataset=dataset,
         policy=lambda: load_policy(str(model_dir)),
         gen=gen,
+        prompt_style=preset.prompt_style,
         model=str(model_dir),
         seed=seed,
         workers=preset.workers,
