@@ -12,6 +12,8 @@ top-p 0.95) for every engine, in one process, for fp32 and bf16:
 * ``rltf ... keep``: the same bf16 call with finished rows kept in the batch to the end (the
   baseline of dropping them), and a breakdown of one bf16 call's time (prefill, decode steps,
   sampler, the rest);
+* ``rltf ... n4``: an RL round, batch / 4 prompts x 4 samples each, with the shared prompt
+  prefilled once (``_noshare``: every row prefilled, the baseline);
 * ``floor``: the prefill plus one cached forward step per token feeding back the argmax, nothing
   else: what any engine built on this model in eager PyTorch pays at least.
 
@@ -200,6 +202,13 @@ def bench_batch(pol: Policy, name: str, batch: int, args: argparse.Namespace) ->
             lambda: sum(len(s.token_ids) for s in pol.generate(prompts, ids, _bf16(gen)))
         ),
     }
+    if batch % SHARED == 0:  # an RL round: batch / 4 prompts x 4 samples, shared prefill or not
+        few, few_ids = prompts[: batch // SHARED], ids[: batch // SHARED]
+        rounds = lambda: sum(  # noqa: E731
+            len(s.token_ids) for s in pol.generate(few, few_ids, _bf16(gen), n=SHARED)
+        )
+        runs["rltf_bf16_n4"] = rounds
+        runs["rltf_bf16_n4_noshare"] = lambda: _not_sharing_prefill(rounds)
     for key, fn in runs.items():
         tokens, seconds = timed(fn)
         for _ in range(args.gen_repeat - 1):  # best of N: the machine is shared
@@ -214,6 +223,18 @@ def bench_batch(pol: Policy, name: str, batch: int, args: argparse.Namespace) ->
     samples = pol.generate(prompts, ids, _bf16(gen))
     res["bf16_logprobs"] = logprob_agreement(pol, samples, gen.temperature)
     return res
+
+
+SHARED = 4  # samples per prompt of the RL-round measurement (the smollm2 preset's k)
+
+
+def _not_sharing_prefill(fn: Callable[[], int]) -> int:
+    """``fn`` with every row prefilled separately (before prompt sharing)."""
+    sampling.SHARE_PROMPT_PREFILL = False
+    try:
+        return fn()
+    finally:
+        sampling.SHARE_PROMPT_PREFILL = True
 
 
 def _keeping_rows(fn: Callable[[], int]) -> int:
@@ -334,6 +355,11 @@ def report(rows: list[dict[str, Any]]) -> None:
             f" {r['rltf_fp32'] / r['hf_fp32']:11.2f}"
             f" {r['rltf_bf16'] / r['rltf_bf16_keep']:9.2f} {r['weight_push_s']:6.2f}"
         )
+        if "rltf_bf16_n4" in r:
+            print(f"         {r['batch'] // SHARED} prompts x {SHARED} samples, bf16: "
+                  f"{r['rltf_bf16_n4']:.1f} tok/s shared prefill, "
+                  f"{r['rltf_bf16_n4_noshare']:.1f} without "
+                  f"({r['rltf_bf16_n4'] / r['rltf_bf16_n4_noshare']:.2f}x)")  # fmt: skip
         print(f"         bf16 behaviour vs fp32 learner log-probs: {r['bf16_logprobs']}")
 
 

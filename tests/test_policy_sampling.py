@@ -240,3 +240,34 @@ def test_dropping_finished_rows_changes_no_sample(tiny, monkeypatch):
     for a, b in zip(dropped, kept, strict=True):
         assert a.token_ids == b.token_ids and a.text == b.text
         assert a.logprobs == pytest.approx(b.logprobs, abs=1e-5)
+
+
+@pytest.mark.parametrize("cache_rows", ["copied", "legacy"])
+def test_a_prompt_shared_by_several_samples_is_prefilled_once(tiny, monkeypatch, cache_rows):
+    """The k samples of a prompt share one prefill (its cache rows are copied): every sample
+    and log-prob is what a prefill of every row gives; a cache whose rows cannot be copied falls
+    back to prefilling every row."""
+    from rltf.policy import sampling
+
+    prompts = [Prompt("def f(x):\n    return"), Prompt("x = [1, 2")]
+    gen = GenerationConfig(max_new_tokens=24, seed=5, batch_size=8)
+    widths: list[int] = []
+    real = sampling._prefill_causal
+
+    def spy(model, rows, pad_id, device):
+        widths.append(len(rows))
+        return real(model, rows, pad_id, device)
+
+    monkeypatch.setattr(sampling, "_prefill_causal", spy)
+    if cache_rows == "legacy":
+        monkeypatch.setattr(sampling, "selectable", lambda cache: False)
+    shared = tiny.generate(prompts, ["a", "b"], gen, n=4)
+    assert widths == ([2] if cache_rows == "copied" else [2, 8])
+    monkeypatch.setattr(sampling, "SHARE_PROMPT_PREFILL", False)
+    widths.clear()
+    separate = tiny.generate(prompts, ["a", "b"], gen, n=4)
+    assert widths == [8]
+    assert len({s.token_ids for s in separate}) > 2  # the rows' samples differ
+    for a, b in zip(shared, separate, strict=True):
+        assert a.token_ids == b.token_ids and a.text == b.text
+        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-5)

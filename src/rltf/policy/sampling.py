@@ -239,6 +239,14 @@ class _Prefill:
     encoder_outputs: Any = None
 
 
+SHARE_PROMPT_PREFILL = True  # run a prompt shared by several rows once (benchmarks turn it off)
+
+
+def selectable(cache: object) -> bool:
+    """Whether rows of ``cache`` can be selected or copied (a transformers ``Cache``)."""
+    return hasattr(cache, "batch_select_indices")
+
+
 def _prefill(
     model: torch.nn.Module,
     prompts: Sequence[Sequence[int]],
@@ -264,6 +272,26 @@ def _prefill(
         return _Prefill(out, enc_mask, None, encoder_outputs)
     if any(len(p) == 0 for p in prompts):
         raise ValueError("a causal model needs at least one prompt token (e.g. BOS)")
+    # The k samples of a problem share its prompt: run each distinct prompt once and give every
+    # row a copy of its cache (one index copy, as when finished rows are dropped).
+    first: dict[tuple[int, ...], int] = {}
+    which = [first.setdefault(tuple(p), len(first)) for p in prompts]
+    if not SHARE_PROMPT_PREFILL or len(first) == len(prompts):
+        return _prefill_causal(model, prompts, pad_id, device)
+    state = _prefill_causal(model, [list(p) for p in first], pad_id, device)
+    cache = output_cache(state.out)
+    if not selectable(cache):  # a legacy tuple cache: prefill every row
+        return _prefill_causal(model, prompts, pad_id, device)
+    rows = torch.tensor(which, device=device)
+    cache.batch_select_indices(rows)
+    state.out.logits = state.out.logits[rows]
+    assert state.next_pos is not None
+    return _Prefill(state.out, state.mask[rows], state.next_pos[rows])
+
+
+def _prefill_causal(
+    model: torch.nn.Module, prompts: Sequence[Sequence[int]], pad_id: int, device: torch.device
+) -> _Prefill:
     ids, mask = left_pad(prompts, pad_id, device)
     pos = position_ids(mask)
     extra = {"logits_to_keep": 1} if accepts(model, "logits_to_keep") else {}
@@ -313,7 +341,7 @@ def _drop_finished(state: _Prefill, rows: torch.Tensor, finished: torch.Tensor) 
         n_done == 0
         or n_done < DROP_FINISHED_SHARE * len(rows)
         or state.encoder_outputs is not None
-        or not hasattr(cache, "batch_select_indices")
+        or not selectable(cache)
     ):
         return rows
     keep = (~done).nonzero().squeeze(-1)
