@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import torch
 
@@ -242,7 +242,11 @@ class _Prefill:
 SHARE_PROMPT_PREFILL = True  # run a prompt shared by several rows once (benchmarks turn it off)
 
 
-def selectable(cache: object) -> bool:
+class _RowSelectable(Protocol):
+    def batch_select_indices(self, indices: torch.Tensor) -> None: ...
+
+
+def selectable(cache: object) -> TypeGuard[_RowSelectable]:
     """Whether rows of ``cache`` can be selected or copied (a transformers ``Cache``)."""
     return hasattr(cache, "batch_select_indices")
 
