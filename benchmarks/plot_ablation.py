@@ -5,7 +5,8 @@
 
 Each row is the mean over its seeds of an exponentially smoothed curve (a shaded band spans the
 seeds' min..max). The held-out panel is read from <out>/ablation.json. It also prints each
-row's training quantities (first and last 20 steps, mean over seeds) as a markdown table.
+row's training quantities (first and last ``--window`` steps, default 20, mean over seeds) as a
+markdown table.
 
     python benchmarks/plot_ablation.py runs/ablation --out docs/img/ablation-curves.png
 """
@@ -141,13 +142,18 @@ def main() -> int:
     )
     parser.add_argument("root", help="the ablation's --out directory")
     parser.add_argument("--out", default=None, help="PNG path (default <root>/curves.png)")
+    parser.add_argument(
+        "--window", type=int, default=20, help="steps averaged at each end of the table (≤ steps/2)"
+    )
     args = parser.parse_args()
+    if args.window < 1:
+        parser.error(f"--window must be >= 1, got {args.window}")
     root = Path(args.root)
     if not (root / "ablation.json").is_file():
         sys.exit(f"plot_ablation: {root}/ablation.json not found (run benchmarks/ablation.py)")
     print(plot(root, Path(args.out) if args.out else root / "curves.png"))
     rows = [r for r in json.loads((root / "ablation.json").read_text())["scores"]["held-out"]]
-    print(training_summary(root, [r for r in rows if r != "warm start"]))
+    print(training_summary(root, [r for r in rows if r != "warm start"], args.window))
     return 0
 
 
