@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+from unittest import mock
 
 import torch
 
@@ -198,17 +199,15 @@ def bench_batch(pol: Policy, name: str, batch: int, args: argparse.Namespace) ->
         "hf_bf16": lambda: hf_generate(bf16, encoded, pol, gen),
         "rltf_fp32": lambda: sum(len(s.token_ids) for s in pol.generate(prompts, ids, gen)),
         "rltf_bf16": lambda: sum(len(s.token_ids) for s in pol.generate(prompts, ids, _bf16(gen))),
-        "rltf_bf16_keep": lambda: _keeping_rows(
-            lambda: sum(len(s.token_ids) for s in pol.generate(prompts, ids, _bf16(gen)))
-        ),
     }
+    # the baseline of dropping finished rows: keep them in the batch to the end
+    runs["rltf_bf16_keep"] = _patched("DROP_FINISHED_SHARE", math.inf, runs["rltf_bf16"])
     if batch % SHARED == 0:  # an RL round: batch / 4 prompts x 4 samples, shared prefill or not
         few, few_ids = prompts[: batch // SHARED], ids[: batch // SHARED]
-        rounds = lambda: sum(  # noqa: E731
+        runs["rltf_bf16_n4"] = lambda: sum(
             len(s.token_ids) for s in pol.generate(few, few_ids, _bf16(gen), n=SHARED)
         )
-        runs["rltf_bf16_n4"] = rounds
-        runs["rltf_bf16_n4_noshare"] = lambda: _not_sharing_prefill(rounds)
+        runs["rltf_bf16_n4_noshare"] = _patched("SHARE_PROMPT_PREFILL", False, runs["rltf_bf16_n4"])
     for key, fn in runs.items():
         tokens, seconds = timed(fn)
         for _ in range(args.gen_repeat - 1):  # best of N: the machine is shared
@@ -228,23 +227,14 @@ def bench_batch(pol: Policy, name: str, batch: int, args: argparse.Namespace) ->
 SHARED = 4  # samples per prompt of the RL-round measurement (the smollm2 preset's k)
 
 
-def _not_sharing_prefill(fn: Callable[[], int]) -> int:
-    """``fn`` with every row prefilled separately (before prompt sharing)."""
-    sampling.SHARE_PROMPT_PREFILL = False
-    try:
-        return fn()
-    finally:
-        sampling.SHARE_PROMPT_PREFILL = True
+def _patched(name: str, value: Any, fn: Callable[[], int]) -> Callable[[], int]:
+    """``fn`` run with ``rltf.policy.sampling.<name>`` set to ``value`` (restored after)."""
 
+    def run() -> int:
+        with mock.patch.object(sampling, name, value):
+            return fn()
 
-def _keeping_rows(fn: Callable[[], int]) -> int:
-    """``fn`` with finished rows kept in the batch to the end (the sampler before 5a5d6b7)."""
-    old = sampling.DROP_FINISHED_SHARE
-    sampling.DROP_FINISHED_SHARE = math.inf
-    try:
-        return fn()
-    finally:
-        sampling.DROP_FINISHED_SHARE = old
+    return run
 
 
 def breakdown(fn: Callable[[], Any]) -> dict[str, float]:
@@ -267,13 +257,10 @@ def breakdown(fn: Callable[[], Any]) -> dict[str, float]:
 
         return wrapped
 
-    for key, attr in names.items():
-        setattr(sampling, attr, timer(key))
-    try:
-        _, total = timed(fn)
-    finally:
+    with contextlib.ExitStack() as patches:
         for key, attr in names.items():
-            setattr(sampling, attr, originals[key])
+            patches.enter_context(mock.patch.object(sampling, attr, timer(key)))
+        _, total = timed(fn)
     spent["other"] = total - sum(spent.values())
     spent["total"] = total
     return {k: round(v, 3) for k, v in spent.items()}
