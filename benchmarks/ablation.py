@@ -160,7 +160,9 @@ def _evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, Eva
     from rltf.tasks import load_dataset
 
     preset = PRESETS[args.preset]
-    held_out = None if args.eval_tier_only else load_dataset(DATASET_TEST)[: args.eval_limit]
+    tiers = preset.eval_difficulties if args.eval_tier_only else ()
+    held_out = [p for p in load_dataset(DATASET_TEST) if not tiers or p.difficulty in tiers]
+    held_out = held_out[: args.eval_limit]  # --eval-limit, not the preset's own eval_limit
     eval_dir = out / ("eval" if args.eval_tier_only else "eval-all")
     sets = {
         "held-out": evaluate_held_out(
@@ -283,7 +285,8 @@ def parse_args() -> argparse.Namespace:
         "--eval-limit",
         type=int,
         default=None,
-        help="evaluate the first N problems of each set (default: all; SmolLM2 on a CPU)",
+        help="evaluate the first N problems of each set (default: all of them, the preset's "
+        "eval_limit ignored; SmolLM2 on a CPU)",
     )
     parser.add_argument("--rows", nargs="+", default=["sl", "rltf", "grpo"], choices=list(ROWS))
     add_overrides_arg(parser, "override a training config key of every row; repeatable")

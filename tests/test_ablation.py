@@ -93,3 +93,27 @@ def test_evaluations_of_one_model_directory_never_overlap(tmp_path, monkeypatch)
         t.join()
     first, second = sorted(spans)
     assert first[1] <= second[0], "two evaluations of one directory ran at the same time"
+
+
+def test_eval_limit_sets_the_held_out_size_not_the_presets_own(monkeypatch):
+    """--eval-tier-only --eval-limit N evaluates the first N problems of the preset's tier, and
+    without --eval-limit all of them (the preset's own eval_limit is the demo's, not ours)."""
+    from argparse import Namespace
+
+    from rltf.tasks import load_dataset
+
+    monkeypatch.setitem(PRESETS, "micro", MICRO)
+    ablation = load_script()
+    seen: list[list] = []
+    monkeypatch.setattr(
+        ablation, "evaluate_held_out", lambda *a, problems, **k: seen.append(problems)
+    )
+    tier = [
+        p for p in load_dataset(ablation.DATASET_TEST) if p.difficulty in MICRO.eval_difficulties
+    ]
+    for limit, expected in ((None, len(tier)), (7, 7)):
+        args = Namespace(preset="micro", eval_tier_only=True, eval_limit=limit, from_tests=False,
+                         eval_seed=1, n=None)  # fmt: skip
+        ablation._evaluate(Path("m"), Path("out"), args)
+        assert [p.id for p in seen[-1]] == [p.id for p in tier[:expected]]
+    assert MICRO.eval_limit is not None and MICRO.eval_limit < len(tier)
