@@ -29,6 +29,9 @@ evaluates every row on the held-out split and on the withheld training problems:
 
     python benchmarks/ablation.py --from-tests --out runs/ablation-tests --rows sl rltf
 
+Transfer sets: ``--also humaneval --also mbpp:../shared/data/mbpp/mbpp.jsonl:validation``
+evaluates every model on those problems too (all of them, the same n and seed).
+
 Runs already finished are reused (an interrupted ablation resumes; use a new --out when you
 change --steps or --set). Writes <out>/ablation.md and ablation.json.
 """
@@ -38,6 +41,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,6 +56,7 @@ from rltf.evaluation.plots import read_metrics
 from rltf.evaluation.report import EvalReport, ProblemResult
 from rltf.feedback import GRPO
 from rltf.records import Problem
+from rltf.tasks import load_dataset
 from rltf.training.config import SFTConfig, TrainConfig
 from rltf.training.data import keeps_reference
 from rltf.training.loop import run_train
@@ -136,8 +141,6 @@ def warm_start(args: argparse.Namespace) -> Path:
 
 def withheld_problems(args: argparse.Namespace) -> list[Problem]:
     """The training problems of the preset's tier whose references SL never saw."""
-    from rltf.tasks import load_dataset
-
     preset = PRESETS[args.preset]
     tiers = preset.eval_difficulties
     train = [p for p in load_dataset(DATASET_TRAIN) if not tiers or p.difficulty in tiers]
@@ -157,8 +160,6 @@ def evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, Eval
 
 
 def _evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, EvalReport]:
-    from rltf.tasks import load_dataset
-
     preset = PRESETS[args.preset]
     tiers = preset.eval_difficulties if args.eval_tier_only else ()
     held_out = [p for p in load_dataset(DATASET_TEST) if not tiers or p.difficulty in tiers]
@@ -173,6 +174,11 @@ def _evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, Eva
         sets["withheld"] = evaluate_held_out(
             model, out / "eval-withheld", preset, args.eval_seed, args.n, True,
             problems=withheld_problems(args), dataset=f"{DATASET_TRAIN} (references withheld)",
+        )  # fmt: skip
+    for spec in args.also:  # transfer sets (HumanEval, MBPP): every problem, the same settings
+        sets[spec] = evaluate_held_out(
+            model, out / ("eval-" + re.sub(r"[^A-Za-z0-9]+", "-", spec).strip("-")), preset,
+            args.eval_seed, args.n, True, problems=load_dataset(spec), dataset=spec,
         )  # fmt: skip
     return sets
 
@@ -288,6 +294,14 @@ def parse_args() -> argparse.Namespace:
         help="evaluate the first N problems of each set (default: all of them, the preset's "
         "eval_limit ignored; SmolLM2 on a CPU)",
     )
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="DATASET",
+        help="also evaluate every model on this dataset spec, e.g. humaneval or "
+        "mbpp:../shared/data/mbpp/mbpp.jsonl:validation; repeatable",
+    )
     parser.add_argument("--rows", nargs="+", default=["sl", "rltf", "grpo"], choices=list(ROWS))
     add_overrides_arg(parser, "override a training config key of every row; repeatable")
     args = parser.parse_args()
@@ -295,6 +309,11 @@ def parse_args() -> argparse.Namespace:
         parser.error("give exactly one of --warm-start DIR and --from-tests")
     if args.warm_start and not (Path(args.warm_start) / "config.json").is_file():
         parser.error(f"--warm-start {args.warm_start!r} is not a model directory")
+    for spec in args.also:  # before any training: a typo must not cost a run
+        try:
+            load_dataset(spec)
+        except (OSError, ValueError) as e:
+            parser.error(f"--also {spec!r}: {e}")
     return args
 
 
@@ -329,7 +348,7 @@ def main() -> int:
         "problem." + (f" Overrides: {' '.join(args.overrides)}." if args.overrides else "")
     )
     labels = {"held-out": f"held-out {DATASET_TEST}", "withheld": "withheld training problems"}
-    parts = [intro] + [table(labels[n], reports[n]) for n in reports]
+    parts = [intro] + [table(labels.get(n, n), reports[n]) for n in reports]
     if not args.eval_tier_only:
         for tier in preset.eval_difficulties:  # the demo's tier: where the model scores at all
             label = f"held-out {DATASET_TEST}, {tier} tier"

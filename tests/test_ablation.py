@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from rltf.config import from_dict
 from rltf.demo import PRESETS, deep_merge
 from rltf.training.config import SFTConfig
@@ -95,25 +97,44 @@ def test_evaluations_of_one_model_directory_never_overlap(tmp_path, monkeypatch)
     assert first[1] <= second[0], "two evaluations of one directory ran at the same time"
 
 
-def test_eval_limit_sets_the_held_out_size_not_the_presets_own(monkeypatch):
+def test_eval_limit_sets_the_held_out_size_and_also_adds_transfer_sets(monkeypatch):
     """--eval-tier-only --eval-limit N evaluates the first N problems of the preset's tier, and
-    without --eval-limit all of them (the preset's own eval_limit is the demo's, not ours)."""
+    without --eval-limit all of them (the preset's own eval_limit is the demo's, not ours);
+    each --also dataset is evaluated whole, under its own name and directory."""
     from argparse import Namespace
 
     from rltf.tasks import load_dataset
 
     monkeypatch.setitem(PRESETS, "micro", MICRO)
     ablation = load_script()
-    seen: list[list] = []
+    seen: list[tuple] = []
     monkeypatch.setattr(
-        ablation, "evaluate_held_out", lambda *a, problems, **k: seen.append(problems)
+        ablation,
+        "evaluate_held_out",
+        lambda model, out, *a, problems, **k: seen.append((out.name, problems)) or out.name,
     )
     tier = [
         p for p in load_dataset(ablation.DATASET_TEST) if p.difficulty in MICRO.eval_difficulties
     ]
+    spec = f"mbpp:{Path(__file__).parent / 'fixtures' / 'tasks' / 'mbpp.jsonl'}"
+    n_also = len(load_dataset(spec))
     for limit, expected in ((None, len(tier)), (7, 7)):
         args = Namespace(preset="micro", eval_tier_only=True, eval_limit=limit, from_tests=False,
-                         eval_seed=1, n=None)  # fmt: skip
-        ablation._evaluate(Path("m"), Path("out"), args)
-        assert [p.id for p in seen[-1]] == [p.id for p in tier[:expected]]
+                         eval_seed=1, n=None, also=[spec])  # fmt: skip
+        sets = ablation._evaluate(Path("m"), Path("out"), args)
+        (held_name, held), (also_name, also) = seen[-2:]
+        assert [p.id for p in held] == [p.id for p in tier[:expected]]
+        assert list(sets) == ["held-out", spec] and held_name == "eval"
+        assert (
+            len(also) == n_also > 0 and also_name.startswith("eval-mbpp-") and "/" not in also_name
+        )
     assert MICRO.eval_limit is not None and MICRO.eval_limit < len(tier)
+
+
+def test_a_bad_also_dataset_is_refused_before_any_training(tmp_path, monkeypatch, capsys):
+    ablation = load_script()
+    argv = ["ablation.py", "--from-tests", "--out", str(tmp_path), "--also", "mbpp:nowhere.jsonl"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as e:
+        ablation.parse_args()
+    assert e.value.code == 2 and "--also 'mbpp:nowhere.jsonl'" in capsys.readouterr().err
