@@ -113,7 +113,11 @@ def floor(model: torch.nn.Module, encoded: list[list[int]], pad: int, new: int) 
 
 @torch.inference_mode()
 def hf_generate(
-    model: torch.nn.Module, encoded: list[list[int]], pol: Policy, gen: GenerationConfig
+    model: torch.nn.Module,
+    encoded: list[list[int]],
+    pol: Policy,
+    gen: GenerationConfig,
+    **extra: Any,
 ) -> int:
     ids, mask = left_pad(encoded, pol.pad_id, "cpu")
     out = model.generate(  # type: ignore[operator]
@@ -125,6 +129,7 @@ def hf_generate(
         top_k=0,
         max_new_tokens=gen.max_new_tokens,
         pad_token_id=pol.pad_id,
+        **extra,
     )
     return generated_count(out[:, ids.shape[1] :].tolist(), pol.eos_ids)
 
@@ -208,6 +213,8 @@ def bench_batch(pol: Policy, name: str, batch: int, args: argparse.Namespace) ->
             len(s.token_ids) for s in pol.generate(few, few_ids, _bf16(gen), n=SHARED)
         )
         runs["rltf_bf16_n4_noshare"] = _patched("SHARE_PROMPT_PREFILL", False, runs["rltf_bf16_n4"])
+    if args.compile:
+        runs.update(compiled_runs(bf16, encoded, pol, gen, res))
     for key, fn in runs.items():
         tokens, seconds = timed(fn)
         for _ in range(args.gen_repeat - 1):  # best of N: the machine is shared
@@ -222,6 +229,35 @@ def bench_batch(pol: Policy, name: str, batch: int, args: argparse.Namespace) ->
     samples = pol.generate(prompts, ids, _bf16(gen))
     res["bf16_logprobs"] = logprob_agreement(pol, samples, gen.temperature)
     return res
+
+
+def compiled_runs(
+    bf16: torch.nn.Module,
+    encoded: list[list[int]],
+    pol: Policy,
+    gen: GenerationConfig,
+    res: dict[str, Any],
+) -> dict[str, Callable[[], int]]:
+    """``--compile``: does torch.compile (inductor, CPU) raise the floor? The bf16 forward
+    compiled with dynamic shapes on our dynamic KV cache, and HF's own compiled path (a static
+    cache, ``generate`` compiling the forward; on CPU only when asked). The first call of each
+    (the compilation) is timed apart, into ``res``."""
+    from transformers import CompileConfig
+
+    model = copy.deepcopy(bf16)
+    model.forward = torch.compile(model.forward, dynamic=True)  # type: ignore[method-assign]
+    static = copy.deepcopy(bf16)
+    config = CompileConfig(mode="default", dynamic=False)
+    config._compile_all_devices = True  # HF compiles only on accelerators unless told
+    static_gen = {"cache_implementation": "static", "compile_config": config}
+    runs: dict[str, Callable[[], int]] = {
+        "floor_bf16_compiled": lambda: floor(model, encoded, pol.pad_id, gen.max_new_tokens),
+        "hf_bf16_static_compiled": lambda: hf_generate(static, encoded, pol, gen, **static_gen),
+    }
+    for key, fn in runs.items():
+        _, res[f"{key}_first_call_s"] = timed(fn)
+        print(f"  {key}: first call (compiling) {res[f'{key}_first_call_s']:.1f} s", flush=True)
+    return runs
 
 
 SHARED = 4  # samples per prompt of the RL-round measurement (the smollm2 preset's k)
@@ -347,6 +383,12 @@ def report(rows: list[dict[str, Any]]) -> None:
                   f"{r['rltf_bf16_n4']:.1f} tok/s shared prefill, "
                   f"{r['rltf_bf16_n4_noshare']:.1f} without "
                   f"({r['rltf_bf16_n4'] / r['rltf_bf16_n4_noshare']:.2f}x)")  # fmt: skip
+        if "floor_bf16_compiled" in r:
+            print(f"         torch.compile: floor {r['floor_bf16_compiled']:.1f} tok/s "
+                  f"({r['floor_bf16_compiled'] / r['floor_bf16']:.2f}x eager), HF static cache "
+                  f"{r['hf_bf16_static_compiled']:.1f} ({r['hf_bf16_static_compiled'] / r['hf_bf16']:.2f}x"
+                  f" eager HF); rltf16 / compiled floor "
+                  f"{r['rltf_bf16'] / r['floor_bf16_compiled']:.2f}")  # fmt: skip
         print(f"         bf16 behaviour vs fp32 learner log-probs: {r['bf16_logprobs']}")
 
 
@@ -370,6 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--learner-tokens", type=int, default=32, help="tokens per learner sequence")
     ap.add_argument("--repeat", type=int, default=2, help="learner steps per setting (best kept)")
     ap.add_argument("--gen-repeat", type=int, default=2, help="runs per generation (best kept)")
+    ap.add_argument("--compile", action="store_true", help="add torch.compile rows (slow)")
     ap.add_argument("--no-learner", action="store_true", help="skip the learner step timing")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--json", default=None, help="also write the results to this file")
