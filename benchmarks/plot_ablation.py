@@ -1,7 +1,7 @@
 """Learning curves of an ablation (benchmarks/ablation.py), one panel per quantity people read:
 
     actor pass rate | mean sample reward (R_coarse) | policy entropy | KL to behaviour and clip
-    fraction | held-out pass@1 with its 95% CI
+    fraction | SL loss | held-out (and withheld) pass@1 with its 95% CI
 
 Each row is the mean over its seeds of an exponentially smoothed curve (a shaded band spans the
 seeds' min..max). The held-out panel is read from <out>/ablation.json. It also prints each
@@ -29,6 +29,7 @@ CURVES = (
     ("mean sample reward R_coarse", "reward/coarse"),
     ("policy entropy (nats / token)", "policy/entropy"),
     ("KL(behaviour ‖ current), clip fraction", ("learner/kl_behaviour", "learner/clip_fraction")),
+    ("SL loss on the reference batches", "loss/sl"),  # where the RL term pulls against SL
 )
 
 
@@ -51,14 +52,16 @@ def series(run: Path, key: str) -> tuple[list[float], list[float]]:
 
 
 def plot(root: Path, out: Path) -> Path:
-    """A 2 x 3 grid: the four training curves, then held-out (and, for --from-tests, withheld)
+    """A 2-row grid: the training curves, then held-out (and, for --from-tests, withheld)
     pass@1 with CIs; one colour per row in every panel."""
     saved = json.loads((root / "ablation.json").read_text(encoding="utf-8"))
     labels = list(saved["scores"]["held-out"])
     colour = {row: f"C{i}" for i, row in enumerate(labels)}
-    fig = Figure(figsize=(14, 7.5))
+    sets = [n for n in ("held-out", "withheld") if n in saved["scores"]]
+    cols = -(-(len(CURVES) + len(sets)) // 2)
+    fig = Figure(figsize=(4.7 * cols, 7.5))
     for i, (title, keys) in enumerate(CURVES):
-        ax = fig.add_subplot(2, 3, i + 1)
+        ax = fig.add_subplot(2, cols, i + 1)
         for key in (keys,) if isinstance(keys, str) else keys:
             for row in labels[1:]:
                 curve_panel(ax, root, row, key, colour[row])
@@ -66,8 +69,8 @@ def plot(root: Path, out: Path) -> Path:
         ax.set_xlabel("learner step")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    for j, name in enumerate(n for n in ("held-out", "withheld") if n in saved["scores"]):
-        ax = fig.add_subplot(2, 3, len(CURVES) + 1 + j)
+    for j, name in enumerate(sets):
+        ax = fig.add_subplot(2, cols, len(CURVES) + 1 + j)
         ci_panel(ax, saved["scores"][name], colour)
         ax.set_title(f"{name} pass@1 (%), mean and 95% CI over seeds x problems", fontsize=10)
     fig.tight_layout()
