@@ -1,34 +1,24 @@
 """benchmarks/ablation.py end to end on the demo's micro preset: rows, seeds, table, reuse."""
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from benchmark_scripts import load_benchmark
 from rltf.config import from_dict
 from rltf.demo import PRESETS, deep_merge
 from rltf.training.config import SFTConfig
 from rltf.training.sft import run_sft
 from test_demo import MICRO
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "ablation.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("ablation", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_ablation_table_and_reuse(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(PRESETS, "micro", MICRO)
     sft = from_dict(SFTConfig, deep_merge(MICRO.sft, {"run_dir": str(tmp_path / "sft")}), "t")
     assert run_sft(sft) == 0
-    ablation = load_script()
+    ablation = load_benchmark("ablation")
     out = tmp_path / "ablation"
     argv = ["ablation.py", "--warm-start", str(tmp_path / "sft" / "final"), "--out", str(out)]
     argv += ["--preset", "micro", "--rows", "sl", "rltf", "grpo", "--seeds", "0", "1"]
@@ -75,7 +65,7 @@ def test_evaluations_of_one_model_directory_never_overlap(tmp_path, monkeypatch)
     import threading
     import time
 
-    ablation = load_script()
+    ablation = load_benchmark("ablation")
     spans: list[tuple[float, float]] = []
 
     def slow_evaluate(model, out, args):
@@ -106,7 +96,7 @@ def test_eval_limit_sets_the_held_out_size_and_also_adds_transfer_sets(monkeypat
     from rltf.tasks import load_dataset
 
     monkeypatch.setitem(PRESETS, "micro", MICRO)
-    ablation = load_script()
+    ablation = load_benchmark("ablation")
     seen: list[tuple] = []
     monkeypatch.setattr(
         ablation,
@@ -132,7 +122,7 @@ def test_eval_limit_sets_the_held_out_size_and_also_adds_transfer_sets(monkeypat
 
 
 def test_a_bad_also_dataset_is_refused_before_any_training(tmp_path, monkeypatch, capsys):
-    ablation = load_script()
+    ablation = load_benchmark("ablation")
     argv = ["ablation.py", "--from-tests", "--out", str(tmp_path), "--also", "mbpp:nowhere.jsonl"]
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as e:

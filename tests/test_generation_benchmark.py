@@ -1,17 +1,12 @@
 """benchmarks/generation.py runs end to end on the tiny model and reports every engine."""
 
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "generation.py"
+from benchmark_scripts import load_benchmark
 
 
 def test_generation_benchmark_reports_every_engine(tmp_path):
-    spec = importlib.util.spec_from_file_location("generation_bench", SCRIPT)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("generation")
     out = tmp_path / "gen.json"
     argv = ["--models", "tiny", "--batches", "4", "--new-tokens", "4", "--gen-repeat", "1"]
     assert bench.main([*argv, "--repeat", "1", "--threads", "1", "--json", str(out)]) == 0

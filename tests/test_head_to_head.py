@@ -2,19 +2,9 @@
 TRL arm by seed and problem (the training arms themselves are exercised by test_integrations_trl
 and the loop's tests; a real run takes minutes)."""
 
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "head_to_head.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("head_to_head", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmark_scripts import load_benchmark
 
 
 def fake_run(per_problem: dict[str, float], steps: int) -> dict:
@@ -28,7 +18,7 @@ def fake_run(per_problem: dict[str, float], steps: int) -> dict:
 
 
 def test_finished_arm_is_reused_not_retrained(tmp_path):
-    h2h = load_script()
+    h2h = load_benchmark("head_to_head")
     (tmp_path / "result.json").write_text(json.dumps({"final": "x", "steps": 3}))
 
     def train():
@@ -38,7 +28,7 @@ def test_finished_arm_is_reused_not_retrained(tmp_path):
 
 
 def test_table_means_over_seeds_and_pairs_rltf_with_each_trl_arm():
-    h2h = load_script()
+    h2h = load_benchmark("head_to_head")
     res = {
         "seeds": [0, 1],
         "warm_start": {"pass_at_k": {"1": 0.1, "5": 0.3}},

@@ -1,18 +1,9 @@
 """benchmarks/plot_ablation.py on a fabricated ablation directory: the figure and the table."""
 
-import importlib.util
 import json
 from pathlib import Path
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "plot_ablation.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("plot_ablation", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmark_scripts import load_benchmark
 
 
 def fake_run(root: Path, row: str, seed: int, rl: bool) -> None:
@@ -29,7 +20,7 @@ def fake_run(root: Path, row: str, seed: int, rl: bool) -> None:
 
 
 def test_plot_and_training_table(tmp_path):
-    plot_ablation = load_script()
+    plot_ablation = load_benchmark("plot_ablation")
     scores = {"0": {"p1": 0.5, "p2": 0.0}}
     saved = {"scores": {"held-out": {"warm start": scores, "sl": scores, "rltf": scores},
                         "withheld": {"warm start": scores, "sl": scores, "rltf": scores}}}  # fmt: skip
