@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import functools
 import json
 import re
 import sys
@@ -139,11 +140,17 @@ def warm_start(args: argparse.Namespace) -> Path:
     return final
 
 
+@functools.cache
+def problems_of(spec: str) -> tuple[Problem, ...]:
+    """The problems of ``spec``, loaded once: every model of the ablation is evaluated on them."""
+    return tuple(load_dataset(spec))
+
+
 def withheld_problems(args: argparse.Namespace) -> list[Problem]:
     """The training problems of the preset's tier whose references SL never saw."""
     preset = PRESETS[args.preset]
     tiers = preset.eval_difficulties
-    train = [p for p in load_dataset(DATASET_TRAIN) if not tiers or p.difficulty in tiers]
+    train = [p for p in problems_of(DATASET_TRAIN) if not tiers or p.difficulty in tiers]
     train = train[: preset.train["data"].get("limit")]  # the problems RL actually trains on
     withheld = [p for p in train if not keeps_reference(p.id, WITHHELD)]
     return withheld[: args.eval_limit]
@@ -162,7 +169,7 @@ def evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, Eval
 def _evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, EvalReport]:
     preset = PRESETS[args.preset]
     tiers = preset.eval_difficulties if args.eval_tier_only else ()
-    held_out = [p for p in load_dataset(DATASET_TEST) if not tiers or p.difficulty in tiers]
+    held_out = [p for p in problems_of(DATASET_TEST) if not tiers or p.difficulty in tiers]
     held_out = held_out[: args.eval_limit]  # --eval-limit, not the preset's own eval_limit
     eval_dir = out / ("eval" if args.eval_tier_only else "eval-all")
     sets = {
@@ -178,7 +185,7 @@ def _evaluate(model: Path, out: Path, args: argparse.Namespace) -> dict[str, Eva
     for spec in args.also:  # transfer sets (HumanEval, MBPP): every problem, the same settings
         sets[spec] = evaluate_held_out(
             model, out / ("eval-" + re.sub(r"[^A-Za-z0-9]+", "-", spec).strip("-")), preset,
-            args.eval_seed, args.n, True, problems=load_dataset(spec), dataset=spec,
+            args.eval_seed, args.n, True, problems=list(problems_of(spec)), dataset=spec,
         )  # fmt: skip
     return sets
 
@@ -311,7 +318,7 @@ def parse_args() -> argparse.Namespace:
         parser.error(f"--warm-start {args.warm_start!r} is not a model directory")
     for spec in args.also:  # before any training: a typo must not cost a run
         try:
-            load_dataset(spec)
+            problems_of(spec)
         except (OSError, ValueError) as e:
             parser.error(f"--also {spec!r}: {e}")
     return args

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def plot(root: Path, out: Path) -> Path:
     labels = list(saved["scores"]["held-out"])
     colour = {row: f"C{i}" for i, row in enumerate(labels)}
     sets = [n for n in ("held-out", "withheld") if n in saved["scores"]]
-    cols = -(-(len(CURVES) + len(sets)) // 2)
+    cols = math.ceil((len(CURVES) + len(sets)) / 2)
     fig = Figure(figsize=(4.7 * cols, 7.5))
     for i, (title, keys) in enumerate(CURVES):
         ax = fig.add_subplot(2, cols, i + 1)
